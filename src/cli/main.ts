@@ -1,0 +1,71 @@
+/**
+ * `lithe <command>`: dispatches to one file per command and maps errors to exit codes.
+ * User errors (LitheError) print one line, `lithe: <message>`, and exit with the error's code;
+ * anything else is a bug and prints its stack with exit code 70.
+ */
+import { LitheError, EXIT_CODES } from '../errors.js';
+import { benchCommand } from './bench.js';
+import { convertCommand } from './convert.js';
+import { demoCommand } from './demo.js';
+import { evalCommand } from './eval.js';
+import { inspectCommand } from './inspect.js';
+import { runCommand } from './run.js';
+import { parse, UsageError, type Command, type CommandIO } from './command.js';
+
+export const commands: readonly Command[] = [inspectCommand, runCommand, evalCommand, benchCommand, convertCommand, demoCommand];
+
+export const EXIT_BUG = 70;
+
+function overview(): string {
+  const w = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'lithe: make neural networks small and fast for edge devices (ONNX in, ONNX out).',
+    '',
+    'Usage: lithe <command> [options]',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`),
+    '',
+    "Run 'lithe <command> --help' for a command's options.",
+    '',
+    'Exit codes: 0 ok, ' + Object.entries(EXIT_CODES).map(([k, v]) => `${v} ${k}`).join(', ') + `, ${EXIT_BUG} internal error (a bug: please report it).`,
+  ].join('\n');
+}
+
+export async function main(argv: string[], io: CommandIO = defaultIO()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.out(overview());
+    return name ? 0 : EXIT_CODES.E_USAGE;
+  }
+  if (name === '--version') {
+    io.out('lithe 0.1.0');
+    return 0;
+  }
+  const command = commands.find((c) => c.name === name);
+  try {
+    if (!command) throw new UsageError(`unknown command '${name}'. Commands: ${commands.map((c) => c.name).join(', ')}`);
+    const args = parse(command, rest);
+    if (args.values.help) {
+      io.out(command.help);
+      return 0;
+    }
+    return (await command.run(args, io)) ?? 0;
+  } catch (e) {
+    if (e instanceof LitheError) {
+      io.err(`lithe: ${e.message}`);
+      if (e instanceof UsageError) io.err(e.command ? `Run 'lithe ${e.command.name} --help' for usage.` : "Run 'lithe --help' for usage.");
+      return e.exitCode;
+    }
+    io.err(`lithe: internal error (please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    return EXIT_BUG;
+  }
+}
+
+function defaultIO(): CommandIO {
+  return {
+    out: (line) => process.stdout.write(line + '\n'),
+    err: (line) => process.stderr.write(line + '\n'),
+    isTTY: Boolean(process.stderr.isTTY),
+  };
+}
