@@ -33,7 +33,7 @@ export interface OpOptions extends Named {
 type Shape = Value | readonly number[];
 
 /** Attribute names that ONNX types as FLOAT(S) even when the JS number is integral. */
-const FLOAT_ATTRS = new Set(['alpha', 'beta', 'gamma', 'epsilon', 'momentum', 'ratio', 'bias', 'lambd', 'value_float', 'spatial_scale', 'extrapolation_value', 'cubic_coeff_a', 'seed', 'value']);
+const FLOAT_ATTRS = new Set(['alpha', 'beta', 'gamma', 'epsilon', 'momentum', 'ratio', 'bias', 'lambd', 'value_float', 'spatial_scale', 'extrapolation_value', 'cubic_coeff_a', 'seed', 'value', 'min', 'max']);
 const FLOATS_ATTRS = new Set(['value_floats', 'scales']);
 
 export interface ConvAttrs extends Named {

@@ -120,4 +120,8 @@ export const SHAPE_CASES: ShapeCase[] = [
   { name: 'QuantizeLinear uint8', build: (g) => [g.QuantizeLinear(x(g, ['N', 4]), g.scalar(0.1), g.scalar(128, DataType.UINT8))], expect: [['N', 4]] },
   { name: 'QuantizeLinear int8 per-axis', build: (g) => [g.QuantizeLinear(x(g, ['N', 2]), w(g, 's', [2]), g.initializer('zp', Tensor.fromArray(DataType.INT8, [2], [0, 1])), { axis: 1 })], expect: [['N', 2]] },
   { name: 'DequantizeLinear', build: (g) => [g.DequantizeLinear(x(g, ['N', 4], DataType.INT8), g.scalar(0.5), g.scalar(0, DataType.INT8))], expect: [['N', 4]] },
+  { name: 'GlobalMaxPool 1-D', build: (g) => [g.GlobalMaxPool(x(g, ['N', 3, 9]))], expect: [['N', 3, 1]] },
+  { name: 'ArgMin keepdims', build: (g) => [g.op('ArgMin', [x(g, ['N', 5])], { axis: -1 })], expect: [['N', 1]] },
+  { name: 'Range from constants', build: (g) => [g.op('Range', [g.scalar(0, I64), g.scalar(10, I64), g.scalar(3, I64)])], expect: [[4]] },
+  { name: 'Elu / Softplus / Mod', build: (g) => { const a = x(g, ['N', 3]); return [g.op('Elu', [a], { alpha: 1 }), g.op('Softplus', [a]), g.op('Mod', [a, w(g, 'm', [3])], { fmod: 1 })]; }, expect: [['N', 3], ['N', 3], ['N', 3]] },
 ];
