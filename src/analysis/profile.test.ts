@@ -4,7 +4,7 @@ import { GraphBuilder } from '../graph/builder.js';
 import { Tensor } from '../graph/tensor.js';
 import { buildMobileNetV2, buildRefCnn, buildStudent, buildTeacher } from '../models/index.js';
 import { DataType } from '../onnx/proto.js';
-import { countMacs, countParams, opHistogram, profileModel } from './profile.js';
+import { countMacs, countParams, opHistogram, profileModel, renderLayerTable } from './profile.js';
 
 const F = DataType.FLOAT;
 
@@ -128,4 +128,12 @@ test('unknown ops are listed, not guessed', () => {
   const macs = countMacs(g.model());
   assert.deepEqual(macs.unknown.map((u) => u.op), ['Mystery', 'Relu']);
   assert.equal(macs.total, 0);
+});
+
+test('renderLayerTable: one line per node plus totals', () => {
+  const text = renderLayerTable(profileModel(buildStudent()));
+  const lines = text.split('\n');
+  assert.equal(lines.length, 1 + 5 + 1);
+  assert.match(lines[1]!, /^conv1\s+Conv\s+\[1,16,26,26\]\s+160\s+97,344\s+66\.7%$/);
+  assert.match(lines.at(-1)!, /total: 27,210 params, 146,016 MACs at batch 1/);
 });

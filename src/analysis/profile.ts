@@ -247,3 +247,15 @@ export function opHistogram(rows: readonly LayerRow[]): OpStat[] {
   }
   return [...by.values()].sort((a, b) => b.macs - a.macs || b.count - a.count);
 }
+
+/** Plain-text per-layer table: name, op, output shape, params, MACs, share; then totals. */
+export function renderLayerTable(p: Profile): string {
+  const fmt = (n: number) => n.toLocaleString('en-US');
+  const shape = (s: Dim[] | undefined) => (s ? `[${s.map((d) => d ?? '?').join(',')}]` : '?');
+  const rows = [['layer', 'op', 'output', 'params', 'MACs', 'share']];
+  for (const r of p.layers) rows.push([r.name, r.op, shape(r.outputShape), fmt(r.params), r.macs === null ? '?' : fmt(r.macs), `${(100 * r.share).toFixed(1)}%`]);
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => (i >= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const total = `total: ${fmt(p.params.total)} params, ${fmt(p.macs.total)} MACs at batch ${p.batch} (${fmt(p.macs.dense)} in Conv/Gemm/MatMul)`;
+  return [...rows.map(line), total].join('\n');
+}
