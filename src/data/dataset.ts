@@ -51,7 +51,7 @@ export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dre
 /** Where Debian's dataset-fashion-mnist package puts the full set. */
 export const SYSTEM_FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 
-const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif', '.tif', '.tiff', '.avif', '.bmp']);
+const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif', '.tif', '.tiff', '.avif']);
 
 /** Bytes of one sample. */
 export function sampleBytes(ds: Pick<Dataset, 'sampleShape'>): number {
