@@ -184,12 +184,17 @@ function isDir(p: string): boolean {
   }
 }
 
+/** Where Fashion-MNIST's split comes from: the full set in systemDir if it has it, else the bundled subset. */
+export function fashionMnistLocation(split: Split, systemDir: string | null = SYSTEM_FASHION_MNIST_DIR): { dir: string; source: string } {
+  if (systemDir !== null && hasIdxSplit(systemDir, split)) return { dir: systemDir, source: `${systemDir} (full, Debian dataset-fashion-mnist)` };
+  const dir = bundledFashionMnistDir();
+  return { dir, source: `bundled subset (${dir})` };
+}
+
 /** Opens a dataset by name or folder; see the file header for how `spec` is resolved. */
 export async function openDataset(spec: string, opts: OpenOptions): Promise<Dataset> {
   if (spec === 'fashion-mnist' || spec === 'fashion-mnist-mini') {
-    const full = spec === 'fashion-mnist' && hasIdxSplit(SYSTEM_FASHION_MNIST_DIR, opts.split);
-    const dir = full ? SYSTEM_FASHION_MNIST_DIR : bundledFashionMnistDir();
-    const source = full ? `${dir} (full, Debian dataset-fashion-mnist)` : `bundled subset (${dir})`;
+    const { dir, source } = fashionMnistLocation(opts.split, spec === 'fashion-mnist' ? SYSTEM_FASHION_MNIST_DIR : null);
     return openIdxDataset(dir, { split: opts.split, name: spec, source, classes: FASHION_MNIST_CLASSES });
   }
   const dir = resolve(spec);

@@ -81,8 +81,12 @@ function parseHeader(bytes: Uint8Array, file: string): Header | undefined {
 /** Converts a big-endian payload into a native typed array (a copy, so it is aligned). */
 function decodePayload(h: Header, payload: Uint8Array): IdxData {
   const n = h.payloadBytes / h.size;
-  if (h.dtype === 'u8') return payload.slice(0, n);
-  if (h.dtype === 'i8') return new Int8Array(payload.slice(0, n).buffer);
+  if (h.dtype === 'u8' || h.dtype === 'i8') {
+    // An explicit copy: payload may be a Buffer, whose slice() is a view into a shared pool.
+    const out = h.dtype === 'u8' ? new Uint8Array(n) : new Int8Array(n);
+    new Uint8Array(out.buffer).set(payload.subarray(0, n));
+    return out;
+  }
   const view = new DataView(payload.buffer, payload.byteOffset, h.payloadBytes);
   switch (h.dtype) {
     case 'i16': {
