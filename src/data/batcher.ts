@@ -70,9 +70,10 @@ export function makeBatch(ds: Dataset, indices: Uint32Array, opts: Pick<BatchOpt
   const scale = opts.scale ?? 1 / 255;
   const mean = perChannel(opts.mean, c, 0, 'mean');
   const std = perChannel(opts.std, c, 1, 'std');
-  // (p·scale − m)/s = p·a + b, computed once per channel
-  const a = mean.map((_, ch) => scale / std[ch]!);
-  const b = mean.map((m, ch) => -m / std[ch]!);
+  // (p·scale − m)/s = p·a + b, computed once per channel, in float64 so that only the final
+  // store rounds (with mean 0, std 1 the result is exactly fround(p·scale))
+  const a = Array.from(mean, (_, ch) => scale / std[ch]!);
+  const b = Array.from(mean, (m, ch) => -m / std[ch]!);
   const nhwc = opts.layout === 'nhwc';
   const x = new Float32Array(indices.length * per);
   const labels = new Int32Array(indices.length);

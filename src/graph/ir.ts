@@ -292,6 +292,11 @@ export class Graph {
   unknown: UnknownFields | undefined;
   /** value_info entries whose names match no value of the graph; kept so that load→save is lossless. */
   danglingValueInfo: Value[] = [];
+  /**
+   * Values that nodes or outputs of this graph name but nothing defines (an invalid model, or a
+   * sparse initializer's name); they have no producer. Kept so that such a model saves as loaded.
+   */
+  unresolved: Value[] = [];
   readonly inputs: Value[] = [];
   readonly outputs: Value[] = [];
   /** Initializers in file order, by name. */
@@ -389,6 +394,7 @@ export class Graph {
     let g: Graph | null = this;
     while (g) {
       for (const v of g.values()) names.add(v.name);
+      for (const v of g.unresolved) names.add(v.name);
       g = g.parentGraph();
     }
     return names;
