@@ -28,6 +28,13 @@ export class Rng {
     return this.uint32() / 4294967296;
   }
 
+  /** n samples uniform in [−bound, bound), as float32 (weight initialisation). */
+  uniform(n: number, bound: number): Float32Array {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = (2 * this.float() - 1) * bound;
+    return out;
+  }
+
   /** Uniform integer in [0, n), n ≤ 2^32. Rejection sampling, so there is no modulo bias. */
   int(n: number): number {
     if (!(n >= 1 && n <= 4294967296)) throw new RangeError(`Rng.int: n must be in [1, 2^32], got ${n}`);

@@ -7,33 +7,15 @@
  *   BatchNorm2d       weight γ = 1, bias β = 0, running_mean 0, running_var 1, ε = 1e-5
  *   Linear            Gemm(x, W, b, transB=1) with W in PyTorch layout [out, in]
  *
- * Random numbers come from mulberry32, a small seeded PRNG, so a seed gives the same weights on
- * every platform and Node version.
+ * Random numbers come from the project's seeded PRNG (data/rng.ts), so a seed gives the same
+ * weights on every platform and Node version.
  */
 import { DataType } from '../onnx/proto.js';
 import type { GraphBuilder } from '../graph/builder.js';
 import type { Value } from '../graph/ir.js';
+import { Rng } from '../data/rng.js';
 
-/** mulberry32: 32-bit state, full period, good enough for weight init. */
-export class Rng {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-  /** Uniform in [0, 1). */
-  next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  /** n samples uniform in [−bound, bound). */
-  uniform(n: number, bound: number): Float32Array {
-    const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = (2 * this.next() - 1) * bound;
-    return out;
-  }
-}
+export { Rng };
 
 /** What a builder needs to add layers: the graph builder and the weight RNG. */
 export interface LayerContext {

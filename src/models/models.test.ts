@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { countParams } from '../analysis/profile.js';
 import { DataType } from '../onnx/proto.js';
-import { ARCHITECTURES, buildArchitecture, buildMobileNetV2, makeDivisible, Rng } from './index.js';
+import { ARCHITECTURES, buildArchitecture, buildMobileNetV2, makeDivisible } from './index.js';
 
 test('every architecture: input `input` [N,…] float, output `logits` [N,classes], all values typed', () => {
   for (const name of Object.keys(ARCHITECTURES)) {
@@ -35,13 +35,6 @@ test('weights: same seed → same weights, other seed → other weights, PyTorch
   const t = buildArchitecture('teacher').graph.initializers;
   assert.ok((t.get('features.1.weight')!.initializer!.toArray() as Float32Array).every((x) => x === 1));
   assert.ok((t.get('features.1.running_var')!.initializer!.toArray() as Float32Array).every((x) => x === 1));
-});
-
-test('Rng is uniform enough: mean ≈ 0.5 over 10k draws', () => {
-  const r = new Rng(42);
-  let s = 0;
-  for (let i = 0; i < 10_000; i++) s += r.next();
-  assert.ok(Math.abs(s / 10_000 - 0.5) < 0.01);
 });
 
 test('make_divisible as torchvision', () => {
