@@ -50,7 +50,7 @@ export function checkFoldBatchNorm(bn: Node): string | null {
 /** Rewrites one BN whose check passed; returns the folded Conv. */
 function fold(graph: Graph, bn: Node): Node {
   const conv = bn.input(0)!.producer()!;
-  const [gamma, beta, mean, variance] = [1, 2, 3, 4].map((i) => constFloat(bn.input(i))!) as Float32Array[];
+  const [gamma, beta, mean, variance] = [1, 2, 3, 4].map((i) => constFloat(bn.input(i))!) as [Float32Array, Float32Array, Float32Array, Float32Array];
   const eps = bn.getFloat('epsilon', 1e-5);
   const wT = conv.input(1)!.initializer!;
   const w = wT.toArray() as Float32Array;
