@@ -1,0 +1,106 @@
+/**
+ * Runs calibration in onnxruntime: the tensors to calibrate become extra graph outputs of a copy
+ * of the model, the calibration feeds go through it batch by batch, and each output updates the
+ * tensor's collector (calibrate.ts) before the batch is dropped. MinMax takes one pass over the
+ * data; histogram methods take a second pass once the MinMax ranges fix the histogram bins.
+ *
+ * Feeds are checked against the model's inputs first (name, dtype, rank, fixed dims), so that a
+ * mismatched calibration set is a one-line error and not an ORT failure deep in a run.
+ */
+import { LitheError } from '../errors.js';
+import type { Model } from '../graph/ir.js';
+import { dtypeName } from '../graph/tensor.js';
+import { loadModel, serializeModel } from '../onnx/io.js';
+import { createSession } from '../runtime/session.js';
+import type { HostTensor } from '../runtime/tensors.js';
+import { AbsHistogram, MinMaxCollector, clipRange, type MethodOptions, type Range } from './calibrate.js';
+
+export type Feeds = Record<string, HostTensor>;
+/** Calibration data; called once per pass, so it must yield the same batches every time. */
+export type FeedSource = () => Iterable<Feeds> | AsyncIterable<Feeds>;
+
+export interface CalibrationProgress {
+  pass: number;
+  passes: number;
+  batch: number;
+  samples: number;
+}
+
+export interface CollectOptions extends MethodOptions {
+  /** Expected number of batches per pass, for progress (optional). */
+  batchesPerPass?: number;
+  onBatch?: (p: CalibrationProgress) => void;
+  threads?: number;
+}
+
+/** Checks one feed set against the model's graph inputs; throws E_BAD_INPUT naming the problem. */
+export function checkFeeds(model: Model, feeds: Feeds, what = 'calibration data'): void {
+  for (const input of model.graph.inputs) {
+    if (input.initializer) continue;
+    const t = feeds[input.name];
+    if (!t) throw new LitheError('E_BAD_INPUT', `${what} has no tensor for model input '${input.name}'`);
+    if (input.dtype !== undefined && t.dtype !== input.dtype)
+      throw new LitheError('E_BAD_INPUT', `${what} is ${dtypeName(t.dtype)}, model input '${input.name}' is ${dtypeName(input.dtype)}`);
+    const shape = input.shape;
+    if (!shape) continue;
+    const bad = t.dims.length !== shape.length || shape.some((d, i) => typeof d === 'number' && d !== t.dims[i]);
+    if (bad) {
+      const want = shape.map((d) => (typeof d === 'number' ? d : (d ?? '?'))).join(',');
+      throw new LitheError('E_BAD_INPUT', `${what} has shape [${t.dims.join(',')}], model input '${input.name}' expects [${want}]`);
+    }
+  }
+}
+
+/** Ranges of the named tensors of `model` over the calibration data. */
+export async function collectRanges(model: Model, names: readonly string[], source: FeedSource, opts: CollectOptions): Promise<Map<string, Range>> {
+  const copy = loadModel(serializeModel(model));
+  const g = copy.graph;
+  for (const name of names) {
+    const v = g.findValue(name);
+    if (!v) throw new Error(`collectRanges: no value named "${name}"`);
+    if (!g.outputs.includes(v)) g.outputs.push(v);
+  }
+  const passes = opts.method === 'minmax' ? 1 : 2;
+  const session = await createSession(copy, { label: 'calibration model', threads: opts.threads });
+  try {
+    const minmax = new Map(names.map((n) => [n, new MinMaxCollector()] as const));
+    await runPass(model, session, names, source, 1, passes, opts, (name, data) => minmax.get(name)!.update(data));
+    const ranges = new Map(names.map((n) => [n, minmax.get(n)!.range()] as const));
+    if (passes === 1) return ranges;
+    const hists = new Map(names.map((n) => {
+      const r = ranges.get(n)!;
+      return [n, new AbsHistogram(Math.max(-r.min, r.max), opts.bins ?? 2048)] as const;
+    }));
+    await runPass(model, session, names, source, 2, passes, opts, (name, data) => hists.get(name)!.update(data));
+    return new Map(names.map((n) => [n, clipRange(ranges.get(n)!, hists.get(n)!, opts)] as const));
+  } finally {
+    await session.release();
+  }
+}
+
+async function runPass(
+  model: Model,
+  session: Awaited<ReturnType<typeof createSession>>,
+  names: readonly string[],
+  source: FeedSource,
+  pass: number,
+  passes: number,
+  opts: CollectOptions,
+  update: (name: string, data: Float32Array) => void,
+): Promise<void> {
+  let batch = 0;
+  let samples = 0;
+  for await (const feeds of source()) {
+    if (batch === 0) checkFeeds(model, feeds);
+    const out = await session.run(feeds, names);
+    for (const name of names) {
+      const t = out[name]!;
+      if (!(t.data instanceof Float32Array)) throw new LitheError('E_UNSUPPORTED_OP', `tensor "${name}" is not float32; only float32 tensors can be calibrated`);
+      update(name, t.data);
+    }
+    batch++;
+    samples += Object.values(feeds)[0]?.dims[0] ?? 1;
+    opts.onBatch?.({ pass, passes, batch, samples });
+  }
+  if (batch === 0) throw new LitheError('E_BAD_INPUT', 'calibration data is empty');
+}
