@@ -371,6 +371,29 @@ const DequantizeLinear: ShapeRule = (c) => [out(dtype(c, 1) ?? DataType.FLOAT, s
 
 const Dropout: ShapeRule = (c) => [out(dtype(c, 0), shape(c, 0)), out(DataType.BOOL, shape(c, 0))];
 
+// ---- depth/space rearrangement and unpooling ------------------------------------------------
+
+/** SpaceToDepth: [N, C, H, W] → [N, C·b², H/b, W/b]; DepthToSpace the inverse. */
+const spaceDepth = (toDepth: boolean): ShapeRule => (c) => {
+  const x = shape(c, 0);
+  const b = c.node.getInt('blocksize', 1);
+  if (!x || x.length !== 4) return [out(dtype(c, 0))];
+  const scale = (d: Dim, up: boolean): Dim => (typeof d !== 'number' ? null : up ? d * b * b : d / (b * b));
+  const sp = (d: Dim, up: boolean): Dim => (typeof d !== 'number' ? null : up ? d * b : d / b);
+  return [out(dtype(c, 0), [x[0]!, scale(x[1]!, toDepth), sp(x[2]!, !toDepth), sp(x[3]!, !toDepth)])];
+};
+
+/** MaxUnpool: output_shape input when constant, else (i−1)·s + k − pb − pe per spatial axis. */
+const MaxUnpool: ShapeRule = (c) => {
+  const given = c.has(2) ? c.ints(2) : undefined;
+  if (given) return [out(dtype(c, 0), given)];
+  const x = shape(c, 0);
+  const w = x && x.length >= 3 ? window(c, x.length - 2, undefined) : undefined;
+  if (!x || !w) return [out(dtype(c, 0))];
+  const sp = x.length - 2;
+  return [out(dtype(c, 0), [x[0]!, x[1]!, ...x.slice(2).map((i, a) => (typeof i === 'number' ? (i - 1) * (w.s[a] ?? 1) + w.k[a]! - (w.pads[a] ?? 0) - (w.pads[a + sp] ?? 0) : null))])];
+};
+
 const UNARY = [
   'Abs', 'Ceil', 'Celu', 'Clip', 'Cos', 'CumSum', 'Elu', 'Erf', 'Exp', 'Floor', 'Gelu', 'HardSigmoid', 'HardSwish',
   'Hardmax', 'Identity', 'LeakyRelu', 'Log', 'LogSoftmax', 'Mish', 'Neg', 'Not', 'PRelu', 'Reciprocal', 'Relu', 'Round',
@@ -394,4 +417,5 @@ export const SHAPE_RULES: Readonly<Record<string, ShapeRule>> = {
   ReduceProd: reduce(18), ReduceL2: reduce(18), ReduceSumSquare: reduce(18), ReduceLogSumExp: reduce(18),
   ArgMax, ArgMin: ArgMax, Gather, Shape, Size: () => [{ dtype: DataType.INT64, shape: [] }],
   Constant, ConstantOfShape, Expand, Tile, Range, Where, Cast, QuantizeLinear, DequantizeLinear,
+  SpaceToDepth: spaceDepth(true), DepthToSpace: spaceDepth(false), MaxUnpool,
 };
