@@ -50,7 +50,9 @@ export async function main(argv: string[], io: CommandIO = defaultIO()): Promise
       io.out(command.help);
       return 0;
     }
-    return (await command.run(args, io)) ?? 0;
+    const code: unknown = await command.run(args, io);
+    // Only a number is an exit code; `return io.out(…)` must not turn a write's result into one.
+    return typeof code === 'number' ? code : 0;
   } catch (e) {
     if (e instanceof LitheError) {
       io.err(`lithe: ${e.message}`);
@@ -63,9 +65,21 @@ export async function main(argv: string[], io: CommandIO = defaultIO()): Promise
 }
 
 function defaultIO(): CommandIO {
+  // `lithe inspect m.onnx | head`: a reader that stops early is not an error.
+  process.stdout.once('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(0);
+  });
   return {
     out: (line) => process.stdout.write(line + '\n'),
     err: (line) => process.stderr.write(line + '\n'),
     isTTY: Boolean(process.stderr.isTTY),
   };
+}
+
+/** An io that keeps what a command prints, for running the CLI in-process (tests, embedding). */
+export function captureIO({ isTTY = false } = {}): CommandIO & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { out: (line) => void stdout.push(line), err: (line) => void stderr.push(line), isTTY, stdout, stderr };
 }
