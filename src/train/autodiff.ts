@@ -53,7 +53,7 @@ export function appendBackward(g: GraphBuilder, loss: Value, wrt: readonly Value
   }
   const needs = (v: Value | null): boolean => !!v && active.has(v) && live.has(v);
 
-  const contributions = new Map<Value, Value[]>([[loss, [g.op('ConstantOfShape', [g.ints(lossShape)], { value: oneOf(loss) }, { name: 'grad.seed' })]]]);
+  const contributions = new Map<Value, Value[]>([[loss, [filled(g, loss, lossShape, 1)]]]);
   const total = (v: Value): Value | null => {
     const parts = contributions.get(v);
     if (!parts?.length) return null;
@@ -86,17 +86,15 @@ export function appendBackward(g: GraphBuilder, loss: Value, wrt: readonly Value
     });
   }
 
-  return wrt.map((w) => total(w) ?? g.op('ConstantOfShape', [g.ints(staticShape(w, `"${w.name}"`))], { value: zeroOf(w) }, { name: `grad.zero.${w.name}` }));
+  return wrt.map((w) => total(w) ?? filled(g, w, staticShape(w, `"${w.name}"`), 0));
 }
 
-function oneOf(v: Value) {
-  return scalarTensor(v.dtype ?? DataType.FLOAT, 1);
-}
-function zeroOf(v: Value) {
-  return scalarTensor(v.dtype ?? DataType.FLOAT, 0);
-}
-function scalarTensor(dtype: DataType, x: number): Tensor {
-  return Tensor.fromArray(dtype, [1], [x]);
+/** A tensor of `like`'s dtype filled with x: ConstantOfShape (opset ≥ 9) or an initializer. */
+function filled(g: GraphBuilder, like: Value, shape: number[], x: number): Value {
+  const dtype = like.dtype ?? DataType.FLOAT;
+  if (g.opset >= 9) return g.op('ConstantOfShape', [g.ints(shape)], { value: Tensor.fromArray(dtype, [1], [x]) }, { name: x ? 'grad.seed' : 'grad.zero' });
+  const n = shape.reduce((a, b) => a * b, 1);
+  return g.graph.addInitializer(Tensor.fromArray(dtype, shape, new Array<number>(n).fill(x)), g.graph.uniqueName(x ? 'grad.seed' : 'grad.zero'));
 }
 
 export function staticShape(v: Value, what: string): number[] {

@@ -2,7 +2,7 @@
  * Gradient rules: elementwise arithmetic, activations, softmax, and the two matrix products.
  * Rules return gradients in the broadcast (output) shape; the driver sums them down.
  *
- *   Add/Sub      da = dy, db = ±dy           Mul   da = dy·b, db = dy·a
+ *   Add/Sub/Sum  da = dy, db = ±dy          Mul   da = dy·b, db = dy·a
  *   Div          da = dy/b, db = −dy·y/b      Pow   da = dy·b·a^(b−1), db = dy·y·ln a
  *   Sqrt         dx = dy·0.5/y                Exp   dx = dy·y          Log  dx = dy/x
  *   Relu         dx = dy·[y > 0]   (mask from the output, so Conv+Relu stays one fused node)
@@ -32,6 +32,7 @@ const unary = (fprime: (g: GraphBuilder, n: Node) => Value): GradRule => (g, n, 
 
 const arithmetic: GradRuleTable = {
   Add: (_g, _n, [dy]) => [dy!, dy!],
+  Sum: (_g, n, [dy]) => n.inputs.map(() => dy!),
   Sub: (g, _n, [dy], needs) => [dy!, needs[1] ? g.Neg(dy!) : null],
   Mul: (g, n, [dy], needs) => [needs[0] ? g.Mul(dy!, x1(n)) : null, needs[1] ? g.Mul(dy!, x0(n)) : null],
   Div: (g, n, [dy], needs) => [needs[0] ? g.Div(dy!, x1(n)) : null, needs[1] ? g.Neg(g.Div(g.Mul(dy!, y0(n)), x1(n))) : null],

@@ -5,8 +5,9 @@
 import type { GradRuleTable } from '../rule.js';
 import { elementwiseRules } from './elementwise.js';
 import { reduceRules } from './reduce.js';
+import { shapeRules } from './shape.js';
 
-export const RULES: GradRuleTable = { ...elementwiseRules, ...reduceRules };
+export const RULES: GradRuleTable = { ...elementwiseRules, ...reduceRules, ...shapeRules };
 
 /** Op types that have a gradient rule, sorted (for messages and docs). */
 export const SUPPORTED_OPS: readonly string[] = Object.keys(RULES).sort();
