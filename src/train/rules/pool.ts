@@ -1,0 +1,160 @@
+/**
+ * Gradient rules for MaxPool, AveragePool and GlobalAveragePool.
+ *
+ * MaxPool: y[w] = max over the window's taps t (row-major, dilated, pads excluded) of x[pos(w,t)].
+ *   dx[i] = Σ_w dy[w] · [i = pos(w, t*(w))],   t*(w) = the FIRST tap holding the maximum
+ * — exactly one element per window gets the window's gradient, as in PyTorch and ONNX's Indices.
+ * (A mask x == upsampled max sends it to every tied element; ReLU'd Fashion-MNIST backgrounds tie
+ * all the time.) MaxPool's Indices output is never emitted (about 20× slower in ORT); the argmax
+ * is rebuilt with ArgMax (select_last_index = 0, so the first maximum):
+ *
+ *   common case (2-D, kernel = stride = b, square, no pads or dilation):
+ *     SpaceToDepth(x, b) → [N, b²·C, Ho, Wo] = [N, b², C, Ho, Wo] (tap-major channels)
+ *     → ArgMax over the b² taps → one-hot over taps (Equal against 0…b²−1) → Where(one-hot, dy, 0)
+ *     → DepthToSpace(b) puts every tap back in its place. (A tail no window covers is sliced off
+ *     first and padded back with zeros.)
+ *   general case (overlapping windows, pads, dilation, ceil_mode, any rank):
+ *     x padded with −∞ → patches [N, C, K, O] by one Gather with a constant tap table →
+ *     ArgMax over K → one-hot → Where(one-hot, dy, 0) → Σ over windows as a ConvTranspose with
+ *     the K one-hot taps as kernel (conv.ts sumWindows): overlapping windows add up.
+ *
+ * AveragePool: y[w] = Σ_t x[pos(w,t)] / count(w), with ORT's count: per axis the window
+ *   [o·s − pb, min(o·s − pb + k·d, i + pe)) counted in dilated taps (count_include_pad = 1) or only
+ *   taps inside the input (count_include_pad = 0); the product over axes.
+ *   dx = Σ over windows of dy[w]/count(w) = ConvTranspose(dy/count, ones kernel) (sumWindows).
+ *
+ * GlobalAveragePool: dx = dy / (H·W…) broadcast over space, as one outer product MatMul
+ *   [N·C, 1] × [1, H·W] (ORT's Expand over size-1 inner axes is far slower).
+ */
+import { LitheError } from '../../errors.js';
+import type { GraphBuilder } from '../../graph/builder.js';
+import type { Node, Value } from '../../graph/ir.js';
+import { Tensor } from '../../graph/tensor.js';
+import { DataType } from '../../onnx/proto.js';
+import type { GradRuleTable } from '../rule.js';
+import { staticShape, sumWindows, windowGeometry, type Geometry } from './conv.js';
+
+const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
+const unravel = (f: number, dims: readonly number[]) => dims.map((_, a) => Math.floor(f / prod(dims.slice(a + 1))) % dims[a]!);
+
+/** Pool geometry from the node; the output size comes from the (static) output itself. */
+function poolGeometry(node: Node): { geo: Geometry; xs: number[]; os: number[] } {
+  const xs = staticShape(node.input(0)!, node);
+  const os = staticShape(node.output(0), node).slice(2);
+  const k = node.getInts('kernel_shape');
+  if (!k) throw new LitheError('E_BAD_MODEL', `${node.describe()}: no kernel_shape`);
+  return { geo: windowGeometry(node, xs.slice(2), k), xs, os };
+}
+
+/** Taps as K one-hot kernels [K, 1, k…]: tap f picks kernel position f (row-major). */
+function tapKernels(g: GraphBuilder, k: readonly number[]): Value {
+  const K = prod(k);
+  const data = new Float32Array(K * K);
+  for (let f = 0; f < K; f++) data[f * K + f] = 1;
+  return g.Constant(Tensor.fromArray(DataType.FLOAT, [K, 1, ...k], data));
+}
+
+/** 0…K−1 as int64 of shape [K, 1, …] with `trailing` ones, to compare with an argmax. */
+function iota(g: GraphBuilder, K: number, trailing: number): Value {
+  return g.Constant(Tensor.fromArray(DataType.INT64, [K, ...Array<number>(trailing).fill(1)], Array.from({ length: K }, (_, i) => i)));
+}
+
+/** Where(one-hot of `argmax` over axis `axis`, dy, 0): the window gradient routed to one tap. */
+function routeToArgmax(g: GraphBuilder, argmax: Value, dy: Value, K: number, trailing: number): Value {
+  const hit = g.Equal(argmax, iota(g, K, trailing));
+  return g.Where(hit, dy, g.zero(dy.dtype ?? DataType.FLOAT));
+}
+
+/** kernel = stride = b on both axes of a 2-D pool, without pads or dilation. */
+export function isBlockPool(geo: Geometry, rank: number): boolean {
+  if (rank !== 4) return false;
+  const b = geo.k[0]!;
+  return geo.k.every((k, a) => k === b && geo.s[a] === b && geo.d[a] === 1) && [...geo.pb, ...geo.pe].every((p) => p === 0);
+}
+
+/** MaxPool gradient for kernel = stride = b: SpaceToDepth, ArgMax over taps, DepthToSpace. */
+export function maxPoolGradBlocks(g: GraphBuilder, x: Value, dy: Value, geo: Geometry, xs: readonly number[], os: readonly number[]): Value {
+  const [n, c] = [xs[0]!, xs[1]!];
+  const b = geo.k[0]!;
+  const covered = os.map((o) => o * b);
+  const tail = covered.some((cv, a) => cv !== xs[2 + a]);
+  const xc = tail ? g.Slice(x, [0, 0], covered, [2, 3]) : x;
+  const taps = g.Reshape(g.op('SpaceToDepth', [xc], { blocksize: b }), [n, b * b, c, ...os]);
+  const argmax = g.ArgMax(taps, { axis: 1, keepdims: 1 });
+  const routed = routeToArgmax(g, argmax, g.Reshape(dy, [n, 1, c, ...os]), b * b, 3);
+  const dx = g.op('DepthToSpace', [g.Reshape(routed, [n, b * b * c, ...os])], { blocksize: b });
+  return tail ? g.Pad(dx, [0, 0, 0, 0, 0, 0, ...covered.map((cv, a) => xs[2 + a]! - cv)]) : dx;
+}
+
+/** MaxPool gradient for any windows: −∞ padding, Gather of patches, ArgMax, ConvTranspose. */
+export function maxPoolGradPatches(g: GraphBuilder, x: Value, dy: Value, geo: Geometry, xs: readonly number[], os: readonly number[]): Value {
+  const [n, c] = [xs[0]!, xs[1]!];
+  const is = xs.slice(2);
+  // Padded grid: the input after pb, extended to wherever the last window reaches (ceil_mode).
+  const reach = os.map((o, a) => geo.s[a]! * (o - 1) + geo.d[a]! * (geo.k[a]! - 1) + 1);
+  const padded = is.map((i, a) => Math.max(i + geo.pb[a]!, reach[a]!));
+  const endPad = padded.map((p, a) => p - is[a]! - geo.pb[a]!);
+  const needsPad = [...geo.pb, ...endPad].some((p) => p > 0);
+  const xp = needsPad ? g.Pad(x, [0, 0, ...geo.pb, 0, 0, ...endPad], { value: -Infinity }) : x;
+  const K = prod(geo.k);
+  const O = prod(os);
+  const table = new Array<number>(K * O);
+  for (let t = 0; t < K; t++) {
+    const tap = unravel(t, geo.k);
+    for (let w = 0; w < O; w++) {
+      const o = unravel(w, os);
+      table[t * O + w] = o.reduce((acc, oa, a) => acc * padded[a]! + oa * geo.s[a]! + tap[a]! * geo.d[a]!, 0);
+    }
+  }
+  const flat = g.Reshape(xp, [n, c, prod(padded)]);
+  const patches = g.Gather(flat, g.Constant(Tensor.fromArray(DataType.INT64, [K, O], table)), { axis: 2 });
+  const argmax = g.ArgMax(patches, { axis: 2, keepdims: 1 });
+  const routed = routeToArgmax(g, argmax, g.Reshape(dy, [n, c, 1, O]), K, 1);
+  const dx = sumWindows(g, g.Reshape(routed, [n * c, K, ...os]), tapKernels(g, geo.k), geo, is, os);
+  return g.Reshape(dx, xs);
+}
+
+/** ORT's divisor of every AveragePool window, flat over the output positions. */
+export function averagePoolCounts(geo: Geometry, is: readonly number[], os: readonly number[], includePad: boolean): number[] {
+  const perAxis = os.map((o, a) =>
+    Array.from({ length: o }, (_, j) => {
+      const [k, s, d, pb, pe, i] = [geo.k[a]!, geo.s[a]!, geo.d[a]!, geo.pb[a]!, geo.pe[a]!, is[a]!];
+      const start = j * s - pb;
+      const end = Math.min(start + k * d, i + pe);
+      if (includePad) return 1 + Math.floor((end - start - 1) / d);
+      let inside = 0;
+      for (let p = start; p < end; p += d) if (p >= 0 && p < i) inside++;
+      return inside;
+    }),
+  );
+  return Array.from({ length: prod(os) }, (_, w) => unravel(w, os).reduce((acc, j, a) => acc * perAxis[a]![j]!, 1));
+}
+
+export const poolRules: GradRuleTable = {
+  MaxPool: (g, node, [dy]) => {
+    const { geo, xs, os } = poolGeometry(node);
+    const x = node.input(0)!;
+    const dx = isBlockPool(geo, xs.length) ? maxPoolGradBlocks(g, x, dy!, geo, xs, os) : maxPoolGradPatches(g, x, dy!, geo, xs, os);
+    return [dx];
+  },
+
+  AveragePool: (g, node, [dy]) => {
+    const { geo, xs, os } = poolGeometry(node);
+    const [n, c] = [xs[0]!, xs[1]!];
+    const counts = averagePoolCounts(geo, xs.slice(2), os, node.getInt('count_include_pad', 0) === 1);
+    const uniform = counts.every((k) => k === counts[0]);
+    // A window with no input tap (count 0) has y = 0 whatever x is: its gradient is 0.
+    const inv = counts.map((k) => (k > 0 ? 1 / k : 0));
+    const scale = uniform ? g.scalar(inv[0]!) : g.Constant(Tensor.fromArray(DataType.FLOAT, os, inv));
+    const scaled = g.Reshape(g.Mul(dy!, scale), [n * c, 1, ...os]);
+    const ones = g.Constant(Tensor.fromArray(DataType.FLOAT, [1, 1, ...geo.k], new Array<number>(prod(geo.k)).fill(1)));
+    return [g.Reshape(sumWindows(g, scaled, ones, geo, xs.slice(2), os), xs)];
+  },
+
+  GlobalAveragePool: (g, node, [dy]) => {
+    const xs = staticShape(node.input(0)!, node);
+    const area = prod(xs.slice(2));
+    const spread = g.Constant(Tensor.fromArray(DataType.FLOAT, [1, area], new Array<number>(area).fill(1 / area)));
+    return [g.Reshape(g.MatMul(g.Reshape(dy!, [xs[0]! * xs[1]!, 1]), spread), xs)];
+  },
+};
