@@ -48,6 +48,14 @@ export function decodeModel(bytes: Uint8Array, file = '<bytes>'): ModelProto {
   return m;
 }
 
+/** Decodes a lone TensorProto (the .pb files of ONNX test data sets). */
+export function decodeTensor(bytes: Uint8Array, file = '<bytes>'): TensorProto {
+  const buf = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const r = new Reader(buf, file);
+  r.msg = 'TensorProto';
+  return tensor(r);
+}
+
 type WithUnknown = { unknown?: Uint8Array[] };
 function keep(m: WithUnknown, raw: Uint8Array): void {
   (m.unknown ??= []).push(raw);
@@ -72,10 +80,10 @@ function fields(r: Reader, m: WithUnknown, on: (field: number, wt: number) => bo
 
 function entry(r: Reader): StringStringEntryProto {
   const m: StringStringEntryProto = { key: '', value: '' };
-  fields(r, m as WithUnknown, (f, wt) => {
+  fields(r, m, (f, wt) => {
     if (f === 1) m.key = r.string(wt, f);
     else if (f === 2) m.value = r.string(wt, f);
-    else r.skip(wt, r.pos); // StringStringEntryProto has no `unknown`: nothing else is defined
+    else return false;
   });
   return m;
 }
@@ -84,10 +92,10 @@ const entries = (r: Reader, wt: number, f: number, out: StringStringEntryProto[]
 
 function opset(r: Reader): OperatorSetIdProto {
   const m: OperatorSetIdProto = { domain: '', version: 0 };
-  fields(r, {}, (f, wt) => {
+  fields(r, m, (f, wt) => {
     if (f === 1) m.domain = r.string(wt, f);
     else if (f === 2) (r.expect(wt, 0, f), (m.version = r.int64('opset version')));
-    else r.skip(wt, r.pos);
+    else return false;
   });
   return m;
 }
@@ -124,12 +132,12 @@ function tensor(r: Reader): TensorProto {
   return m;
 }
 
-function segment(r: Reader): { begin: number; end: number } {
-  const m = { begin: 0, end: 0 };
-  fields(r, {}, (f, wt) => {
+function segment(r: Reader): NonNullable<TensorProto['segment']> {
+  const m: NonNullable<TensorProto['segment']> = { begin: 0, end: 0 };
+  fields(r, m, (f, wt) => {
     if (f === 1) (r.expect(wt, 0, f), (m.begin = r.int64('segment.begin')));
     else if (f === 2) (r.expect(wt, 0, f), (m.end = r.int64('segment.end')));
-    else r.skip(wt, r.pos);
+    else return false;
   });
   return m;
 }

@@ -14,6 +14,7 @@ import {
   type GraphProto,
   type ModelProto,
   type NodeProto,
+  type OperatorSetIdProto,
   type SparseTensorProto,
   type StringStringEntryProto,
   type TensorProto,
@@ -44,7 +45,9 @@ export function encodeModelBytes(m: ModelProto): Uint8Array {
 const str = (w: Writer, f: number, s: string | undefined) => s !== undefined && w.stringField(f, s);
 const unknown = (w: Writer, u: Uint8Array[] | undefined) => u?.forEach((b) => w.raw(b));
 const entries = (w: Writer, f: number, es: StringStringEntryProto[] | undefined) =>
-  es?.forEach((e) => w.message(f, () => (w.stringField(1, e.key), w.stringField(2, e.value))));
+  es?.forEach((e) => w.message(f, () => (w.stringField(1, e.key), w.stringField(2, e.value), unknown(w, e.unknown))));
+const opsets = (w: Writer, f: number, os: OperatorSetIdProto[]) =>
+  os.forEach((o) => w.message(f, () => (w.stringField(1, o.domain), w.int64Field(2, o.version), unknown(w, o.unknown))));
 /** An enum or int field that proto2 writers emit even when zero (decode keeps what it saw). */
 const int = (w: Writer, f: number, n: number | undefined) => n !== undefined && w.int64Field(f, n);
 
@@ -53,7 +56,7 @@ function tensor(w: Writer, t: TensorProto): void {
   int(w, 2, t.dataType);
   if (t.segment) {
     const s = t.segment;
-    w.message(3, () => (w.int64Field(1, s.begin), w.int64Field(2, s.end)));
+    w.message(3, () => (w.int64Field(1, s.begin), w.int64Field(2, s.end), unknown(w, s.unknown)));
   }
   if (t.floatData) w.packedFloats(4, t.floatData);
   if (t.int32Data) w.packedInt64(5, t.int32Data);
@@ -187,7 +190,7 @@ function func(w: Writer, f: FunctionProto): void {
   f.attribute.forEach((s) => w.stringField(6, s));
   f.node.forEach((n) => w.message(7, () => node(w, n)));
   str(w, 8, f.docString);
-  f.opsetImport.forEach((o) => w.message(9, () => (w.stringField(1, o.domain), w.int64Field(2, o.version))));
+  opsets(w, 9, f.opsetImport);
   str(w, 10, f.domain);
   f.attributeProto.forEach((a) => w.message(11, () => attribute(w, a)));
   f.valueInfo.forEach((v) => w.message(12, () => valueInfo(w, v)));
@@ -204,8 +207,8 @@ function model(w: Writer, m: ModelProto): void {
   int(w, 5, m.modelVersion);
   str(w, 6, m.docString);
   if (m.graph) w.message(7, () => graph(w, m.graph!));
-  m.opsetImport.forEach((o) => w.message(8, () => (w.stringField(1, o.domain), w.int64Field(2, o.version))));
-  m.metadataProps.forEach((e) => w.message(14, () => (w.stringField(1, e.key), w.stringField(2, e.value))));
+  opsets(w, 8, m.opsetImport);
+  entries(w, 14, m.metadataProps);
   m.trainingInfo?.forEach((b) => w.bytesField(20, b));
   m.functions.forEach((f) => w.message(25, () => func(w, f)));
   m.configuration?.forEach((b) => w.bytesField(26, b));

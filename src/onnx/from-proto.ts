@@ -13,6 +13,7 @@
  */
 import { Attribute, Graph, Model, Node, Value } from '../graph/ir.js';
 import { Tensor } from '../graph/tensor.js';
+import { markListed, setOpsetUnknown, setOutputInfo } from './ir-extras.js';
 import {
   type AttributeProto,
   type GraphProto,
@@ -64,6 +65,7 @@ function applyInfo(v: Value, info: ValueInfoProto): void {
   v.type = info.type;
   v.docString = info.docString;
   v.metadataProps = info.metadataProps;
+  markListed(v, info.unknown);
 }
 
 function attributeFromProto(a: AttributeProto, scope: Scope, external: ExternalResolver): Attribute {
@@ -133,12 +135,14 @@ function graphFromProto(p: GraphProto, outer: Scope | null, external: ExternalRe
     g.append(node);
   }
   // value_info describes values of this graph; the IR keeps it on the Value (Value.type), and
-  // save writes it back for every typed intermediate. Entries that describe nothing here (or
-  // repeat a name) are kept aside.
+  // save writes it back for every typed intermediate. Entries that describe nothing here, repeat
+  // a name, or describe a graph input or output (which carry their own ValueInfoProto, and would
+  // overwrite or be overwritten by it) are kept aside as they are.
   const described = new Set<Value>();
+  const outputNames = new Set(p.output.map((o) => o.name));
   for (const info of p.valueInfo) {
     const v = scope.has(info.name) ? scope.lookup(info.name)! : undefined;
-    if (v && !described.has(v) && !g.inputs.includes(v) && v.name !== '') {
+    if (v && !described.has(v) && !g.inputs.includes(v) && !outputNames.has(v.name) && v.name !== '') {
       described.add(v);
       applyInfo(v, info);
     } else {
@@ -154,7 +158,9 @@ function graphFromProto(p: GraphProto, outer: Scope | null, external: ExternalRe
       scope.define(v);
       g.unresolved.push(v);
     }
-    if (!g.inputs.includes(v)) applyInfo(v, info);
+    // An output that is also an input is one Value with two descriptions; keep the output's.
+    if (g.inputs.includes(v)) setOutputInfo(g, v, info);
+    else applyInfo(v, info);
     g.outputs.push(v);
   }
   return g;
@@ -164,7 +170,10 @@ export function modelFromProto(p: ModelProto, external: ExternalResolver): Model
   const graph = p.graph ? graphFromProto(p.graph, null, external) : new Graph('');
   const m = new Model(graph, { irVersion: p.irVersion });
   m.opsetImports.clear();
-  for (const o of p.opsetImport) m.opsetImports.set(o.domain, o.version);
+  for (const o of p.opsetImport) {
+    m.opsetImports.set(o.domain, o.version);
+    if (o.unknown) setOpsetUnknown(m, o.domain, o.unknown);
+  }
   m.producerName = p.producerName;
   m.producerVersion = p.producerVersion;
   m.domain = p.domain;

@@ -7,12 +7,13 @@
  * inside the model's folder (after resolving `..` and symlinks), and offset + length must lie
  * inside the data file, whose bytes are read once and shared: each tensor is a view, never a copy.
  *
- * Saving writes to `<path>.<pid>.tmp` and renames, so a failure never leaves a half-written model
- * (and the input is never the output's temporary). With external data, tensors of at least
+ * Saving writes to `<path>.<pid>.tmp` (the model and its data file both) and renames only when
+ * every temporary is complete, so a failure never leaves a half-written model or stray temporaries. With external data, tensors of at least
  * `sizeThreshold` bytes go to one data file beside the model, each at an offset aligned to 4096
  * bytes when it is 1 MiB or more (so that runtimes can mmap them), as onnx's own writer does.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
+import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep, win32 } from 'node:path';
 import { LitheError, badModel } from '../errors.js';
 import type { Model } from '../graph/ir.js';
@@ -92,9 +93,10 @@ function externalResolver(file: string, baseDir: string | undefined): ExternalRe
     let data = files.get(path);
     if (!data) {
       try {
-        data = readFileSync(path);
+        data = readWhole(path);
       } catch (e) {
-        throw fail(`cannot read external data '${location}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        const err = fail(`cannot read external data '${location}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        throw new LitheError('E_IO', err.message, { cause: e });
       }
       files.set(path, data);
     }
@@ -102,6 +104,28 @@ function externalResolver(file: string, baseDir: string | undefined): ExternalRe
       throw fail(`external data '${location}' has ${data.length} bytes; offset ${offset} + ${need} runs past its end`);
     return new Uint8Array(data.buffer, data.byteOffset + offset, need);
   };
+}
+
+/**
+ * A whole file in one buffer. readFileSync refuses files past 2 GiB, and external data exists for
+ * models past protobuf's 2 GiB limit, so read in slices (up to Node's Buffer limit, 4 GiB).
+ */
+function readWhole(path: string): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size > bufferConstants.MAX_LENGTH) throw new Error(`${size} bytes, past the ${bufferConstants.MAX_LENGTH} bytes one buffer can hold`);
+    const out = Buffer.allocUnsafe(size);
+    let at = 0;
+    while (at < size) {
+      const n = readSync(fd, out, at, Math.min(size - at, 1 << 30), at);
+      if (n === 0) throw new Error(`file shrank while being read (${at} of ${size} bytes)`);
+      at += n;
+    }
+    return out;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function parseIntField(s: string, what: string, fail: (p: string) => Error): number {
@@ -123,8 +147,11 @@ function checkedLocation(location: string, baseDir: string, fail: (p: string) =>
   let real: string;
   try {
     real = realpathSync(path);
-  } catch {
-    throw fail(`external data file '${location}' not found beside the model`);
+  } catch (e) {
+    // A missing file is an I/O problem (E_IO, like a missing model), not a corrupt model.
+    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+    const err = fail(missing ? `external data file '${location}' not found beside the model` : `cannot resolve external data '${location}' (${(e as NodeJS.ErrnoException).code})`);
+    throw new LitheError('E_IO', err.message, { cause: e });
   }
   if (!inside(realpathSync(base), real)) throw fail(`external data location '${location}' leaves the model's folder through a symlink`);
   return real;
@@ -142,17 +169,20 @@ export interface ExternalDataOptions {
 export interface SaveOptions {
   /** Store large tensors in an external file; false (the default) embeds every tensor. */
   externalData?: ExternalDataOptions | false;
+  /** Largest protobuf to write; tests lower it to reach the 2 GiB check without 2 GiB of data. */
+  protobufLimit?: number;
 }
 
 /** Encodes a model with every tensor embedded, as one buffer (for onnxruntime in memory). */
-export function serializeModel(model: Model): Uint8Array {
+export function serializeModel(model: Model, { protobufLimit = PROTOBUF_LIMIT }: Pick<SaveOptions, 'protobufLimit'> = {}): Uint8Array {
   const { chunks, length } = encodeModel(modelToProto(model));
-  if (length > PROTOBUF_LIMIT) throw tooBig('model', length);
+  if (length > protobufLimit) throw tooBig('model', length, protobufLimit);
   return concatChunks(chunks, length);
 }
 
-function tooBig(what: string, length: number): LitheError {
-  return new LitheError('E_USAGE', `${what} is ${(length / 2 ** 30).toFixed(2)} GiB, past protobuf's 2 GiB limit; store its tensors as external data (lithe convert --external-data FILE)`);
+function tooBig(what: string, length: number, limit: number): LitheError {
+  const size = limit === PROTOBUF_LIMIT ? `${(length / 2 ** 30).toFixed(2)} GiB, past protobuf's 2 GiB limit` : `${length} bytes, past the limit of ${limit}`;
+  return new LitheError('E_USAGE', `${what} is ${size}; store its tensors as external data (lithe convert --external-data FILE)`);
 }
 
 const ALIGN = 4096;
@@ -166,6 +196,8 @@ export function saveModel(model: Model, path: string, opts: SaveOptions = {}): v
   if (ext && (ext.location.includes('/') || ext.location.includes('\\') || ext.location === '' || ext.location === '..'))
     throw new LitheError('E_USAGE', `external data location must be a file name in the model's folder, got '${ext.location}'`);
   if (dataPath === out) throw new LitheError('E_USAGE', `external data file '${ext!.location}' would overwrite the model itself`);
+  // A folder in the way would fail the rename only after the other file was replaced: check first.
+  for (const f of dataPath ? [out, dataPath] : [out]) if (isFolder(f)) throw new LitheError('E_IO', `${f}: cannot write (is a folder)`);
 
   const pieces: Uint8Array[] = [];
   let dataLength = 0;
@@ -194,19 +226,30 @@ export function saveModel(model: Model, path: string, opts: SaveOptions = {}): v
     };
   }
   const { chunks, length } = encodeModel(modelToProto(model, place));
-  if (length > PROTOBUF_LIMIT) throw tooBig(`model "${path}"`, length);
-  const written: string[] = [];
+  const limit = opts.protobufLimit ?? PROTOBUF_LIMIT;
+  if (length > limit) throw tooBig(`model "${path}"`, length, limit);
+  // Both files go to temporaries first and are renamed only once both are complete, so that a
+  // failure never leaves a new data file beside an old model (or a model without its data).
+  const files: [string, readonly Uint8Array[]][] = dataPath ? [[dataPath, pieces], [out, chunks]] : [[out, chunks]];
+  const temps: string[] = [];
   try {
-    if (dataPath) written.push(writeAtomically(dataPath, pieces));
-    written.push(writeAtomically(out, chunks));
-  } catch (e) {
-    for (const f of written) rmSync(f, { force: true });
-    throw e;
+    for (const [file, content] of files) temps.push(writeTemporary(file, content));
+    files.forEach(([file], i) => renameOver(temps[i]!, file));
+  } finally {
+    for (const tmp of temps) rmSync(tmp, { force: true });
   }
 }
 
-/** Writes chunks to a temporary file beside `path`, then renames it over `path`. */
-function writeAtomically(path: string, chunks: readonly Uint8Array[]): string {
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Writes chunks to `<path>.<pid>.tmp` and syncs it to disk; returns the temporary's path. */
+function writeTemporary(path: string, chunks: readonly Uint8Array[]): string {
   const tmp = `${path}.${process.pid}.tmp`;
   let fd: number | undefined;
   try {
@@ -216,13 +259,19 @@ function writeAtomically(path: string, chunks: readonly Uint8Array[]): string {
       while (at < c.length) at += writeSync(fd, c, at, c.length - at);
     }
     fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, path);
-    return path;
+    return tmp;
   } catch (e) {
-    if (fd !== undefined) closeSync(fd);
     rmSync(tmp, { force: true });
+    throw ioError(path, 'cannot write', e);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function renameOver(tmp: string, path: string): void {
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
     throw ioError(path, 'cannot write', e);
   }
 }

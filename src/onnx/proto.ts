@@ -43,17 +43,19 @@ export type UnknownFields = Uint8Array[];
 export interface StringStringEntryProto {
   key: string; // = 1
   value: string; // = 2
+  unknown?: UnknownFields;
 }
 
 export interface OperatorSetIdProto {
   domain: string; // = 1
   version: number; // = 2
+  unknown?: UnknownFields;
 }
 
 export interface TensorProto {
   dims: number[]; // = 1 (packed or not)
   dataType: DataType; // = 2
-  segment?: { begin: number; end: number }; // = 3
+  segment?: { begin: number; end: number; unknown?: UnknownFields }; // = 3
   floatData?: number[]; // = 4 (also complex64 pairs)
   int32Data?: number[]; // = 5 (int32/16/8, uint16/8, bool, float16/bfloat16 bits, float8, int4/uint4 packed)
   stringData?: Uint8Array[]; // = 6

@@ -3,9 +3,9 @@
  *   graph.input     every graph input (initializers that are also inputs included), with its type
  *   initializer     graph.initializers in order; payloads as loaded (raw_data or typed fields),
  *                   or moved to external data by `placeTensor`
- *   value_info      every typed intermediate: node outputs that are not graph outputs, and
- *                   initializers that carry a declared type, then entries kept from the file that
- *                   described nothing
+ *   value_info      every typed (or described-in-the-file) intermediate: initializers, node
+ *                   outputs and undefined names that are neither graph inputs nor outputs, then
+ *                   entries kept from the file that described nothing here
  *   node.input      the Value's name, '' for an omitted optional input
  *
  * Shape inference types values in place, so a saved model carries the shapes lithe computed,
@@ -21,6 +21,7 @@ import type {
   TensorProto,
   ValueInfoProto,
 } from './proto.js';
+import { opsetUnknown, outputInfo, valueExtras } from './ir-extras.js';
 
 /** Where a tensor's payload goes: the default keeps it in the file (raw_data or typed fields). */
 export type TensorPlacer = (t: Tensor) => Pick<TensorProto, 'rawData' | 'externalData' | 'dataLocation'> | undefined;
@@ -43,8 +44,13 @@ function valueInfo(v: Value): ValueInfoProto {
   if (v.type) p.type = v.type;
   if (v.docString !== undefined) p.docString = v.docString;
   if (v.metadataProps) p.metadataProps = v.metadataProps;
+  const unknown = valueExtras(v)?.unknown;
+  if (unknown) p.unknown = unknown;
   return p;
 }
+
+/** Whether a value gets a value_info entry: it has a type, or the file described it. */
+const describable = (v: Value) => v.type !== undefined || valueExtras(v)?.listed === true;
 
 function attributeToProto(a: Attribute, place?: TensorPlacer): AttributeProto {
   const { t, g, tensors, graphs, ...rest } = a;
@@ -76,15 +82,18 @@ export function graphToProto(g: Graph, place?: TensorPlacer): GraphProto {
   const outputs = new Set(g.outputs);
   const inputs = new Set(g.inputs);
   const described: ValueInfoProto[] = [];
-  for (const v of g.initializers.values()) if (v.type && !inputs.has(v)) described.push(valueInfo(v));
-  for (const n of g.nodes) for (const v of n.outputs) if (v.type && v.name !== '' && !outputs.has(v)) described.push(valueInfo(v));
+  const intermediate = (v: Value) => describable(v) && v.name !== '' && !inputs.has(v) && !outputs.has(v);
+  for (const v of g.initializers.values()) if (intermediate(v)) described.push(valueInfo(v));
+  for (const n of g.nodes) for (const v of n.outputs) if (intermediate(v)) described.push(valueInfo(v));
+  // Names nothing defines here (a sparse initializer's, or an invalid reference) may be described too.
+  for (const v of g.unresolved) if (intermediate(v)) described.push(valueInfo(v));
   const p: GraphProto = {
     node: g.nodes.map((n) => nodeToProto(n, place)),
     name: g.name,
     initializer: [...g.initializers.values()].map((v) => tensorToProto(v.initializer!, place)),
     sparseInitializer: g.sparseInitializers,
     input: g.inputs.map(valueInfo),
-    output: g.outputs.map(valueInfo),
+    output: g.outputs.map((v) => outputInfo(g, v) ?? valueInfo(v)),
     valueInfo: [...described, ...g.danglingValueInfo.map(valueInfo)],
     quantizationAnnotation: g.quantizationAnnotation,
   };
@@ -97,7 +106,10 @@ export function graphToProto(g: Graph, place?: TensorPlacer): GraphProto {
 export function modelToProto(m: Model, place?: TensorPlacer): ModelProto {
   const p: ModelProto = {
     irVersion: m.irVersion,
-    opsetImport: [...m.opsetImports].map(([domain, version]) => ({ domain, version })),
+    opsetImport: [...m.opsetImports].map(([domain, version]) => {
+      const unknown = opsetUnknown(m, domain);
+      return unknown ? { domain, version, unknown } : { domain, version };
+    }),
     metadataProps: m.metadataProps,
     functions: m.functions,
     graph: graphToProto(m.graph, place),

@@ -85,11 +85,12 @@ export class Reader {
         lo |= (x & 0x0f) << 28;
         hi = (x & 0x7f) >>> 4;
       } else if (shift < 63) hi |= (x & 0x7f) << (shift - 32);
+      else if (x & 0x80) this.fail('varint longer than 10 bytes');
       else if (x > 1) this.fail('varint overflows 64 bits');
       else hi |= x << 31;
       if (x < 0x80) return [lo >>> 0, hi >>> 0];
     }
-    return this.fail('varint longer than 10 bytes');
+    return this.fail('unreachable: the 10th byte ends every varint');
   }
 
   /** A varint's low 32 bits, unsigned (tags, lengths checked elsewhere, enums). */
