@@ -98,12 +98,13 @@ function maxPoolRouteRef(x: Float32Array, xs: number[], os: number[], attrs: Att
         const tap = unravel(t, geo.k);
         const pos = o.map((oa, a) => oa * geo.s[a]! + tap[a]! * geo.d[a]! - geo.pb[a]!);
         if (pos.some((p, a) => p < 0 || p >= is[a]!)) continue;
-        const v = x[nc * iN + pos.reduce((acc, p, a) => acc * is[a]! + p, 0)]!;
-        if (at < 0 || v > best) [best, at, ties] = [v, nc * iN + pos.reduce((acc, p, a) => acc * is[a]! + p, 0), 1];
+        const i = nc * iN + pos.reduce((acc, p, a) => acc * is[a]! + p, 0);
+        const v = x[i]!;
+        if (at < 0 || v > best) [best, at, ties] = [v, i, 1];
         else if (v === best) ties++;
       }
       if (ties > 1) tiedWindows++;
-      dx[at] += dy[nc * oN + w]!;
+      dx[at] = dx[at]! + dy[nc * oN + w]!;
     }
   }
   return { dx, tiedWindows };
