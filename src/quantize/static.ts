@@ -1,0 +1,87 @@
+/**
+ * Static (calibrated) int8 quantization in QDQ format:
+ *
+ *   copy → fold BatchNorm into Conv → plan (plan.ts) → calibrate the planned tensors on the
+ *   folded float model (collect.ts) → insert Q/DQ, int8 weights, int32 biases (qdq.ts) → DCE
+ *
+ * The input model is never modified. The report lists every node with the reason it is int8
+ * or float, for the CLI summary and for `--exclude` decisions.
+ */
+import { LitheError } from '../errors.js';
+import type { Model } from '../graph/ir.js';
+import { PassManager } from '../graph/pass.js';
+import { loadModel, serializeModel } from '../onnx/io.js';
+import { DataType } from '../onnx/proto.js';
+import { eliminateDeadCode } from '../passes/eliminate-dead-code.js';
+import { foldBatchNorm } from '../passes/fold-batchnorm.js';
+import type { CalibrationMethod } from './calibrate.js';
+import { collectRanges, type CalibrationProgress, type FeedSource } from './collect.js';
+import { DEFAULT_QDQ, insertQdq, shieldFloatNodes, type QdqOptions } from './qdq.js';
+import { planStatic, unknownNodeNames, type PlanOptions } from './plan.js';
+
+export interface NodeReport {
+  name: string;
+  opType: string;
+  quantized: boolean;
+  reason: string;
+}
+
+export interface QuantizeReport {
+  mode: 'static' | 'dynamic' | 'fp16';
+  nodes: NodeReport[];
+  /** What the preparation passes did or why they left things alone. */
+  notes: string[];
+  calibration?: { method: CalibrationMethod; tensors: number; batches: number; samples: number };
+}
+
+export interface StaticOptions extends Partial<QdqOptions>, PlanOptions {
+  method?: CalibrationMethod;
+  percentile?: number;
+  onBatch?: (p: CalibrationProgress) => void;
+  threads?: number;
+}
+
+/** A deep copy through the serializer, so that the caller's model is never touched. */
+export function cloneModel(model: Model): Model {
+  return loadModel(serializeModel(model));
+}
+
+/** Input checks shared by every mode: float weights present, --exclude names known. */
+export function checkQuantizable(model: Model, exclude: readonly string[] = []): void {
+  const unknown = unknownNodeNames(model, exclude);
+  if (unknown.length) throw new LitheError('E_USAGE', `--exclude: no node named ${unknown.map((n) => `'${n}'`).join(', ')} in the model`);
+  const hasFloatWeights = [...model.graph.initializers.values()].some((v) => v.initializer!.dtype === DataType.FLOAT && v.initializer!.size > 1);
+  if (!hasFloatWeights) throw new LitheError('E_BAD_MODEL', 'the model has no float32 weights to quantize (already quantized or fp16?)');
+}
+
+export async function quantizeStatic(input: Model, calibration: FeedSource, opts: StaticOptions = {}): Promise<{ model: Model; report: QuantizeReport }> {
+  checkQuantizable(input, opts.exclude);
+  const opset = input.opset('') ?? 0;
+  if (opset < 13) throw new LitheError('E_UNSUPPORTED_OP', `static quantization needs opset ≥ 13 (per-channel DequantizeLinear); the model has opset ${opset}`);
+  const model = cloneModel(input);
+  const prep = new PassManager([foldBatchNorm]).run(model);
+  const qdqOpts: QdqOptions = { ...DEFAULT_QDQ, ...stripUndefined(opts) };
+  const plan = planStatic(model, { ...opts, symmetricActivations: qdqOpts.symmetricActivations });
+  const method = opts.method ?? 'minmax';
+  let batches = 0;
+  let samples = 0;
+  const byName = await collectRanges(model, plan.calibrate.map((v) => v.name), calibration, {
+    method,
+    percentile: opts.percentile,
+    threads: opts.threads,
+    onBatch: (p) => {
+      if (p.pass === 1) (batches = p.batch), (samples = p.samples);
+      opts.onBatch?.(p);
+    },
+  });
+  const ranges = new Map(plan.calibrate.map((v) => [v, byName.get(v.name)!] as const));
+  insertQdq(model, plan, ranges, qdqOpts);
+  shieldFloatNodes(model, plan);
+  eliminateDeadCode.run(model);
+  const nodes = plan.decisions.map((d) => ({ name: d.node.name, opType: d.node.opType, quantized: d.quantized, reason: d.reason }));
+  return { model, report: { mode: 'static', nodes, notes: prep.notes ?? [], calibration: { method, tensors: plan.calibrate.length, batches, samples } } };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
