@@ -61,7 +61,10 @@ Example: lithe bench mobilenetv2.onnx --batch 1 --threads 1 --runs 200`,
       onRun: () => progress.tick(),
     });
     progress.finish();
-    if (json) return io.out(JSON.stringify({ model: file, ...r }, null, 2));
+    if (json) {
+      io.out(JSON.stringify({ model: file, ...r }, null, 2));
+      return;
+    }
     const l = r.latency;
     io.out(`${file} on onnxruntime-${r.backend}, batch ${r.batch}, threads ${r.threads}, ${l.runs} runs`);
     io.out(`inputs: ${r.inputs.map((i) => `${i.name} ${i.dtype}[${i.dims.join(',')}]`).join(', ')}`);

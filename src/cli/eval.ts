@@ -70,7 +70,7 @@ export async function evaluateOnDataset(model: Model, modelFile: string, ds: Dat
     batchSize = fixed;
   }
   const classes = model.graph.outputs[0]?.shape?.at(-1);
-  if (typeof classes === 'number' && classes < ds.classes.length) {
+  if (typeof classes === 'number' && classes !== ds.classes.length) {
     throw new LitheError('E_BAD_INPUT', `${modelFile}: output "${model.graph.outputs[0]!.name}" has ${classes} classes, but ${ds.name} has ${ds.classes.length}`);
   }
   const session = await createSession(model, { label: modelFile });

@@ -40,6 +40,12 @@ function sniff(bytes: Uint8Array, file: string): Format | undefined {
   return undefined;
 }
 
+/** A JSON value for an error message, cut to one short line. */
+function brief(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
+}
+
 /** Nested JSON arrays → dims and flat values; every level must be rectangular. */
 export function parseJsonArray(value: unknown, file: string): { dims: number[]; values: number[] } {
   const dims: number[] = [];
@@ -50,12 +56,12 @@ export function parseJsonArray(value: unknown, file: string): { dims: number[]; 
   const values: number[] = [];
   const walk = (v: unknown, depth: number, path: string): void => {
     if (depth === dims.length) {
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new LitheError('E_BAD_INPUT', `${file}: element ${path || '(root)'} is ${JSON.stringify(v)}, not a finite number`);
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new LitheError('E_BAD_INPUT', `${file}: element ${path || '(root)'} is ${brief(v)}, not a finite number`);
       values.push(v);
       return;
     }
     if (!Array.isArray(v) || v.length !== dims[depth]) {
-      const got = Array.isArray(v) ? `${v.length} items` : JSON.stringify(v);
+      const got = Array.isArray(v) ? `${v.length} items` : brief(v);
       throw new LitheError('E_BAD_INPUT', `${file}: not rectangular: ${path || '(root)'} has ${got}, expected ${dims[depth]} items (shape [${dims.join(', ')}])`);
     }
     v.forEach((x, i) => walk(x, depth + 1, `${path}[${i}]`));

@@ -47,8 +47,9 @@ export async function evaluate(session: Session, batches: Iterable<LabelledBatch
     const y = out[outputName]!;
     const n = b.labels.length;
     const c = y.dims[y.dims.length - 1]!;
-    if (y.dims.length !== 2 || y.dims[0] !== n || c < k)
-      throw new LitheError('E_BAD_INPUT', `output "${outputName}" has shape [${y.dims.join(',')}], expected [${n},${k}] class scores`);
+    // A model with more classes than the data (or fewer) would make the confusion matrix lie.
+    if (y.dims.length !== 2 || y.dims[0] !== n || c !== k)
+      throw new LitheError('E_BAD_INPUT', `output "${outputName}" has shape [${y.dims.join(',')}], expected [${n},${k}]: one score per class of the data`);
     const scores = y.data as Float32Array;
     for (let i = 0; i < n; i++) {
       const label = b.labels[i]!;
@@ -63,7 +64,7 @@ export async function evaluate(session: Session, batches: Iterable<LabelledBatch
       }
       if (rank === 0) top1++;
       if (rank < 5) top5++;
-      confusion[label]![Math.min(best, k - 1)]!++;
+      confusion[label]![best]!++;
     }
     samples += n;
     opts.onBatch?.(n);
