@@ -17,7 +17,7 @@ import { Tensor } from '../graph/tensor.js';
 import { DataType } from '../onnx/proto.js';
 import type { Range } from './calibrate.js';
 import type { Plan } from './plan.js';
-import { computeParams, dataTypeOf, quantRange, quantizeBias, quantizeValue, quantizeWeights, type QuantParams, type QuantType } from './params.js';
+import { computeParams, dataTypeOf, quantRange, quantizeBias, quantizeValue, quantizeWeights, type QuantParams, type QuantRange, type QuantType } from './params.js';
 
 export interface QdqOptions {
   activationType: QuantType;
@@ -33,6 +33,17 @@ function weightAxis(n: Node): number {
   if (n.opType === 'Conv') return 0;
   if (n.opType === 'Gemm') return n.getInt('transB', 0) === 1 ? 0 : 1;
   return 1; // MatMul [K, N]
+}
+
+/** Adds W_q (int8/uint8), s and z initializers for a weight quantized along `axis` (undefined: per tensor). */
+export function addQuantizedWeight(graph: Model['graph'], name: string, data: Float32Array, dims: readonly number[], axis: number | undefined, type: QuantType, range: QuantRange) {
+  const { q, params } = quantizeWeights(data, dims, axis, range, type === 'int8');
+  const dt = dataTypeOf(type);
+  const vec = (t: DataType, xs: number[]) => (axis !== undefined ? Tensor.fromArray(t, [xs.length], xs) : Tensor.scalar(t, xs[0]!));
+  const wq = graph.addInitializer(Tensor.fromArray(dt, [...dims], q), graph.uniqueName(`${name}_quantized`));
+  const ws = graph.addInitializer(vec(DataType.FLOAT, params.map((p) => p.scale)), graph.uniqueName(`${name}_scale`));
+  const wz = graph.addInitializer(vec(dt, params.map((p) => p.zeroPoint)), graph.uniqueName(`${name}_zero_point`));
+  return { wq, ws, wz, params };
 }
 
 export function insertQdq(model: Model, plan: Plan, ranges: ReadonlyMap<Value, Range>, opts: QdqOptions): void {
@@ -66,15 +77,9 @@ export function insertQdq(model: Model, plan: Plan, ranges: ReadonlyMap<Value, R
     const w = n.input(1)!;
     const t = w.initializer!;
     const axis = opts.perChannel ? weightAxis(n) : undefined;
-    const { q, params: wp } = quantizeWeights(t.toArray() as Float32Array, t.dims, axis, wRange, opts.weightType === 'int8');
-    const wDtype = dataTypeOf(opts.weightType);
-    const perCh = axis !== undefined;
-    const vec = (dt: DataType, xs: number[]) => (perCh ? Tensor.fromArray(dt, [xs.length], xs) : Tensor.scalar(dt, xs[0]!));
+    const { wq, ws, wz, params: wp } = addQuantizedWeight(graph, w.name, t.toArray() as Float32Array, t.dims, axis, opts.weightType, wRange);
     const base = n.name || w.name;
-    const wq = graph.addInitializer(Tensor.fromArray(wDtype, [...t.dims], q), graph.uniqueName(`${w.name}_quantized`));
-    const ws = graph.addInitializer(vec(DataType.FLOAT, wp.map((p) => p.scale)), graph.uniqueName(`${w.name}_scale`));
-    const wz = graph.addInitializer(vec(wDtype, wp.map((p) => p.zeroPoint)), graph.uniqueName(`${w.name}_zero_point`));
-    n.setInput(1, g.op('DequantizeLinear', [wq, ws, wz], { axis: perCh ? axis : undefined }, { name: `${base}.weight_DequantizeLinear` }));
+    n.setInput(1, g.op('DequantizeLinear', [wq, ws, wz], { axis }, { name: `${base}.weight_DequantizeLinear` }));
 
     const b = n.input(2);
     if (!b?.initializer) continue;
