@@ -12,6 +12,7 @@
  */
 import { closeSync, fsyncSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadModel, saveModel, serializeModel } from '../src/onnx/io.js';
+import { peakRss } from '../src/runtime/memory.js';
 
 export type Job =
   /** Baseline: fs.readFileSync of every file of the model (model and data file). */
@@ -35,15 +36,6 @@ export interface ChildResult {
   serializeMs?: number;
 }
 
-function peakRss(): number {
-  try {
-    const kib = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
-    if (kib) return Number(kib) * 1024;
-  } catch {
-    // not Linux: fall back to getrusage, an upper bound here
-  }
-  return process.resourceUsage().maxRSS * 1024;
-}
 /** onnxruntime only for the jobs that use it, so that the others start with a smaller RSS. */
 const createSession = async (...args: Parameters<typeof import('../src/runtime/session.js').createSession>) =>
   (await import('../src/runtime/session.js')).createSession(...args);

@@ -2,13 +2,14 @@
  * Latency benchmark of one session: `warmup` untimed runs, then `runs` timed runs of the same
  * prepared feeds. Statistics are over the timed runs: min, mean, and nearest-rank percentiles
  * (p = the ⌈q·n⌉-th smallest sample). Throughput = batch · 1000 / mean latency (samples/s).
- * Peak RSS is the process's maximum resident set size so far (getrusage), which includes the
+ * Peak RSS is the process's own maximum resident set size so far (memory.ts), which includes the
  * session's arena and weights.
  */
 import { DataType } from '../onnx/proto.js';
 import type { Model } from '../graph/ir.js';
 import { elementCount, type TensorArray } from '../graph/tensor.js';
 import { LitheError } from '../errors.js';
+import { peakRss } from './memory.js';
 import { createSession, type SessionOptions } from './session.js';
 import type { HostTensor } from './tensors.js';
 
@@ -119,9 +120,10 @@ export async function benchmark(model: Model, opts: BenchOptions = {}): Promise<
       loadMs: session.loadMs,
       latency,
       throughput: (batch * 1000) / latency.meanMs,
-      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      peakRssBytes: peakRss(),
     };
   } finally {
     await session.release();
   }
 }
+
