@@ -150,7 +150,7 @@ const passThrough: GradRuleTable = {
    * (training_mode absent or false) Dropout is the identity.
    */
   Dropout: (g, n, [dy]) => {
-    const mode = n.input(2) && constantInts(n.input(2)!);
+    const mode = n.input(2) ? constantInts(n.input(2)!) : undefined;
     const training = n.input(2) ? mode === undefined || mode[0] !== 0 : false;
     if (!training) return [dy!];
     const mask = n.outputs[1];

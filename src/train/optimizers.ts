@@ -1,0 +1,100 @@
+/**
+ * Optimizers inside the training graph: each parameter w with gradient g gets its update as ONNX
+ * nodes, so one ORT run does forward, backward and step. `lr` and `step` (t = 1, 2, …) are scalar
+ * graph inputs, so schedules are a feed; state tensors are inputs and their new values outputs.
+ * Formulas follow PyTorch (torch.optim), so a recipe means the same thing in both:
+ *
+ *   SGD    g′ = g + λ·w;  v′ = μ·v + g′;  d = nesterov ? g′ + μ·v′ : v′ (μ = 0: d = g′);  w′ = w − lr·d
+ *   Adam   g′ = g + λ·w;  m′ = β₁m + (1−β₁)g′;  v′ = β₂v + (1−β₂)g′²
+ *          w′ = w − (lr/(1−β₁ᵗ)) · m′ / (√v′/√(1−β₂ᵗ) + ε)
+ *   AdamW  as Adam with g′ = g, and decoupled decay first: w ← w·(1 − lr·λ)
+ *
+ * The bias-correction scalars are computed once per step and shared by every parameter.
+ */
+import { LitheError } from '../errors.js';
+import type { GraphBuilder } from '../graph/builder.js';
+import type { Value } from '../graph/ir.js';
+
+export type OptimizerName = 'none' | 'sgd' | 'adam' | 'adamw';
+
+export interface OptimizerConfig {
+  name: OptimizerName;
+  momentum?: number;
+  nesterov?: boolean;
+  weightDecay?: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+}
+
+export interface ParamUpdate {
+  param: Value;
+  /** New values of the state inputs, same order as `stateNames`. */
+  state: Value[];
+}
+
+export interface Optimizer {
+  /** Suffixes of the state tensors per parameter (`w.m`, `w.v`), each shaped like w, zero at start. */
+  stateNames: string[];
+  /** Emits the per-step scalars (bias corrections); called once. */
+  prepare(g: GraphBuilder, lr: Value, step: Value): void;
+  update(g: GraphBuilder, w: Value, grad: Value, state: Value[]): ParamUpdate;
+}
+
+export function makeOptimizer(cfg: OptimizerConfig): Optimizer {
+  const wd = cfg.weightDecay ?? 0;
+  switch (cfg.name) {
+    case 'sgd':
+      return sgd(cfg.momentum ?? 0, cfg.nesterov ?? false, wd);
+    case 'adam':
+    case 'adamw':
+      return adam(cfg.beta1 ?? 0.9, cfg.beta2 ?? 0.999, cfg.eps ?? 1e-8, wd, cfg.name === 'adamw');
+    default:
+      throw new LitheError('E_USAGE', `unknown optimizer '${cfg.name}'. Known: sgd, adam, adamw`);
+  }
+}
+
+function decayed(g: GraphBuilder, grad: Value, w: Value, wd: number): Value {
+  return wd ? g.Add(grad, g.Mul(w, g.scalar(wd))) : grad;
+}
+
+function sgd(mu: number, nesterov: boolean, wd: number): Optimizer {
+  if (nesterov && mu <= 0) throw new LitheError('E_USAGE', 'Nesterov momentum needs --momentum > 0');
+  let lr: Value;
+  return {
+    stateNames: mu ? ['momentum'] : [],
+    prepare(_g, lrIn) {
+      lr = lrIn;
+    },
+    update(g, w, grad, state) {
+      const g1 = decayed(g, grad, w, wd);
+      if (!mu) return { param: g.Sub(w, g.Mul(g1, lr)), state: [] };
+      const v = g.Add(g.Mul(state[0]!, g.scalar(mu)), g1);
+      const d = nesterov ? g.Add(g1, g.Mul(v, g.scalar(mu))) : v;
+      return { param: g.Sub(w, g.Mul(d, lr)), state: [v] };
+    },
+  };
+}
+
+function adam(b1: number, b2: number, eps: number, wd: number, decoupled: boolean): Optimizer {
+  let stepSize: Value; // lr / (1 − β₁ᵗ)
+  let invSqrtBc2: Value; // 1 / √(1 − β₂ᵗ)
+  let decay: Value | null = null; // 1 − lr·λ
+  return {
+    stateNames: ['m', 'v'],
+    prepare(g, lr, step) {
+      const one = g.scalar(1);
+      stepSize = g.Div(lr, g.Sub(one, g.Pow(g.scalar(b1), step)), { name: 'adam.step_size' });
+      invSqrtBc2 = g.Reciprocal(g.Sqrt(g.Sub(one, g.Pow(g.scalar(b2), step))), { name: 'adam.inv_sqrt_bc2' });
+      if (decoupled && wd) decay = g.Sub(one, g.Mul(lr, g.scalar(wd)), { name: 'adamw.decay' });
+    },
+    update(g, w, grad, [m, v]) {
+      const g1 = decoupled ? grad : decayed(g, grad, w, wd);
+      const m1 = g.Add(g.Mul(m!, g.scalar(b1)), g.Mul(g1, g.scalar(1 - b1)));
+      const v1 = g.Add(g.Mul(v!, g.scalar(b2)), g.Mul(g.Mul(g1, g1), g.scalar(1 - b2)));
+      const denom = g.Add(g.Mul(g.Sqrt(v1), invSqrtBc2), g.scalar(eps));
+      const w0 = decay ? g.Mul(w, decay) : w;
+      return { param: g.Sub(w0, g.Mul(g.Div(m1, denom), stepSize)), state: [m1, v1] };
+    },
+  };
+}
