@@ -1,9 +1,7 @@
 /**
  * Test helpers for quantization and folding: real Fashion-MNIST batches, BatchNorm statistics
  * that are not the identity (builder models start with γ=1, β=0, μ=0, σ²=1, which would make
- * folding trivially right), running a model in ORT, and the numbers that compare outputs:
- *
- *   SQNR = 10·log10( Σ ref² / Σ (ref − got)² )  dB         top-1 agreement = argmax equal
+ * folding trivially right), running a model in ORT; SQNR and top-1 agreement live in verify.ts.
  */
 import { batches, stratifiedIndices } from '../data/batcher.js';
 import { openDataset } from '../data/dataset.js';
@@ -13,6 +11,8 @@ import { Tensor } from '../graph/tensor.js';
 import { DataType } from '../onnx/proto.js';
 import { createSession, type SessionOptions } from '../runtime/session.js';
 import type { HostTensor } from '../runtime/tensors.js';
+
+export { sqnrDb, top1Agreement } from './verify.js';
 
 /** `perClass`·10 real test images as batches of `batchSize`, always the same ones for a seed. */
 export async function fashionBatches(perClass: number, batchSize: number, seed = 1): Promise<HostTensor[]> {
@@ -53,31 +53,8 @@ export async function runAll(model: Model | Uint8Array, feeds: HostTensor[], opt
   }
 }
 
-export function sqnrDb(ref: ArrayLike<number>, got: ArrayLike<number>): number {
-  let s = 0;
-  let e = 0;
-  for (let i = 0; i < ref.length; i++) {
-    s += ref[i]! ** 2;
-    e += (ref[i]! - got[i]!) ** 2;
-  }
-  return e === 0 ? Infinity : 10 * Math.log10(s / e);
-}
-
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
-}
-
-/** Fraction of rows (of `classes` scores) whose argmax agrees. */
-export function top1Agreement(a: ArrayLike<number>, b: ArrayLike<number>, classes: number): number {
-  const argmax = (x: ArrayLike<number>, r: number) => {
-    let best = 0;
-    for (let j = 1; j < classes; j++) if (x[r * classes + j]! > x[r * classes + best]!) best = j;
-    return best;
-  };
-  const rows = a.length / classes;
-  let same = 0;
-  for (let r = 0; r < rows; r++) if (argmax(a, r) === argmax(b, r)) same++;
-  return same / rows;
 }
