@@ -90,6 +90,8 @@ export class Trainer {
   feeds = new Map<string, HostTensor>();
   private readonly graphs = new Map<number, { tg: TrainingGraph; session: Session }>();
   private step = 0;
+  /** Names of the model initializers training updates (parameters, BN statistics). */
+  private trained: string[] = [];
 
   constructor(model: Model, opts: TrainerOptions) {
     this.model = model;
@@ -108,7 +110,10 @@ export class Trainer {
       optimizer: o.optimizer ?? { name: 'adam' },
       batch,
     });
-    if (this.feeds.size === 0) for (const [k, t] of [...tg.params, ...tg.state]) this.feeds.set(k, hostOf(t));
+    if (this.feeds.size === 0) {
+      for (const [k, t] of [...tg.params, ...tg.state]) this.feeds.set(k, hostOf(t));
+      this.trained = [...this.feeds.keys()].filter((k) => this.model.graph.initializers.has(k));
+    }
     const session = await createSession(tg.model, {
       label: `training step (batch ${batch})`,
       graphOptimizationLevel: 'all',
@@ -188,11 +193,7 @@ export class Trainer {
    */
   exportInference(): Model {
     const m = clone(this.model);
-    const graphs = [...this.graphs.values()];
-    const tg = graphs[0]?.tg;
-    if (!tg) return m;
-    const trained = new Set([...tg.params.keys(), ...[...tg.feedback.keys()].filter((k) => this.model.graph.initializers.has(k))]);
-    for (const name of trained) {
+    for (const name of this.trained) {
       const t = this.feeds.get(name)!;
       m.graph.addInitializer(Tensor.fromArray(t.dtype, t.dims, t.data as Float32Array), name);
     }

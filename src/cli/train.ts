@@ -1,0 +1,121 @@
+/**
+ * `lithe train`: trains an architecture or an ONNX model on a dataset with lithe's trainer
+ * (training-step graphs run in onnxruntime) and writes the inference model.
+ */
+import { existsSync } from 'node:fs';
+import { LitheError } from '../errors.js';
+import type { Model } from '../graph/ir.js';
+import { ARCHITECTURES, buildArchitecture } from '../models/index.js';
+import { loadModel, saveModel } from '../onnx/io.js';
+import { openDataset } from '../data/dataset.js';
+import { permutation } from '../data/rng.js';
+import { Trainer, type Schedule } from '../train/trainer.js';
+import { Progress } from './progress.js';
+import { choice, flag, int, num, positionals, str, UsageError, type Command } from './command.js';
+
+/** An architecture name or a model file. */
+export function modelOrArchitecture(spec: string, seed: number): Model {
+  if (ARCHITECTURES[spec]) return buildArchitecture(spec, { seed });
+  if (!existsSync(spec)) throw new LitheError('E_IO', `'${spec}' is neither an architecture (${Object.keys(ARCHITECTURES).join(', ')}) nor a model file`);
+  return loadModel(spec);
+}
+
+export const trainCommand: Command = {
+  name: 'train',
+  summary: 'train an architecture or ONNX model (autodiff graphs run in onnxruntime)',
+  help: `Usage: lithe train ARCH|MODEL.onnx --data DATASET --epochs N -o OUT.onnx [options]
+
+Builds a training-step graph (forward, loss, backward and optimizer update, standard ONNX ops
+only), runs it in onnxruntime over the training split with a seeded shuffle each epoch, evaluates
+on the test split after every epoch, and writes the inference model with the trained weights.
+
+  --data DATASET      fashion-mnist (default), fashion-mnist-mini, or a dataset folder
+  --epochs N          epochs (default 1)
+  -o, --output OUT    output model (written atomically)
+  --batch N           batch size (default 64; the last partial batch runs in its own session)
+  --lr X              learning rate (default 1e-3 for adam/adamw, 0.01 for sgd)
+  --optimizer O       sgd, adam (default) or adamw
+  --momentum X        SGD momentum (default 0.9)
+  --weight-decay X    L2 (sgd, adam) or decoupled (adamw) weight decay (default 0)
+  --schedule S        constant (default), cosine or onecycle
+  --label-smoothing X cross-entropy label smoothing (default 0)
+  --seed N            weight initialisation (architectures) and shuffling (default 0)
+  --threads N         onnxruntime intra-op threads (default: one per core)
+  --limit N           train on N samples drawn with --seed (quick runs)
+  --json              one JSON record per epoch on stdout, no progress bar
+
+Examples:
+  lithe train ref-cnn --data fashion-mnist --epochs 3 -o ref-cnn.onnx
+  lithe train model.onnx --data ./my-images --epochs 5 --optimizer sgd --lr 0.05 --schedule cosine -o tuned.onnx`,
+  options: {
+    data: { type: 'string' },
+    epochs: { type: 'string' },
+    output: { type: 'string', short: 'o' },
+    batch: { type: 'string' },
+    lr: { type: 'string' },
+    optimizer: { type: 'string' },
+    momentum: { type: 'string' },
+    'weight-decay': { type: 'string' },
+    schedule: { type: 'string' },
+    'label-smoothing': { type: 'string' },
+    seed: { type: 'string' },
+    threads: { type: 'string' },
+    limit: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run(args, io) {
+    const [spec] = positionals(args, this, ['ARCH|MODEL.onnx']);
+    const out = str(args, 'output');
+    if (!out) throw new UsageError('lithe train: missing -o OUT.onnx', this);
+    const json = flag(args, 'json');
+    const seed = int(args, 'seed', 0);
+    const optimizer = choice(args, 'optimizer', ['sgd', 'adam', 'adamw'] as const, 'adam');
+    const epochs = int(args, 'epochs', 1, { min: 1 });
+    const batch = int(args, 'batch', 64, { min: 1 });
+    const data = str(args, 'data') ?? 'fashion-mnist';
+    const model = modelOrArchitecture(spec!, seed);
+    const [train, test] = await Promise.all([openDataset(data, { split: 'train' }), openDataset(data, { split: 'test' }).catch(() => undefined)]);
+    const limit = int(args, 'limit', 0);
+    const subset = limit > 0 ? permutation(train.size, seed).slice(0, Math.min(limit, train.size)) : undefined;
+    const samples = subset?.length ?? train.size;
+    if (!json) io.err(`training ${spec} on ${train.source}: ${samples} samples, ${epochs} epoch(s), batch ${batch}, ${optimizer}`);
+    let progress: Progress | undefined;
+    let seen = { loss: 0, correct: 0, n: 0 };
+    const trainer = new Trainer(model, {
+      epochs,
+      batch,
+      lr: num(args, 'lr', optimizer === 'sgd' ? 0.01 : 1e-3),
+      optimizer: { name: optimizer, momentum: num(args, 'momentum', 0.9), weightDecay: num(args, 'weight-decay', 0) },
+      schedule: choice(args, 'schedule', ['constant', 'cosine', 'onecycle'] as const, 'constant') as Schedule,
+      labelSmoothing: num(args, 'label-smoothing', 0),
+      seed,
+      threads: int(args, 'threads', 0) || undefined,
+      onStep: (s) => {
+        if (s.batchInEpoch === 1) {
+          progress = new Progress(`epoch ${s.epoch}/${epochs}`, samples, { enabled: io.isTTY && !json, unit: 'samples' });
+          seen = { loss: 0, correct: 0, n: 0 };
+        }
+        seen = { loss: seen.loss + s.loss * s.samples, correct: seen.correct + s.correct, n: seen.n + s.samples };
+        progress?.tick(s.samples, `loss ${(seen.loss / seen.n).toFixed(4)} acc ${((100 * seen.correct) / seen.n).toFixed(1)}%`);
+      },
+      onEpochEnd: (e) => {
+        progress?.finish();
+        const record = { epoch: e.epoch, loss: e.loss, trainAccuracy: e.trainAccuracy, testTop1: e.test?.top1, testTop5: e.test?.top5, seconds: e.seconds, samplesPerSecond: e.samplesPerSecond, lr: e.lr };
+        if (json) io.out(JSON.stringify(record));
+        else
+          io.err(
+            `epoch ${e.epoch}/${epochs}: loss ${e.loss.toFixed(4)}, train acc ${(100 * e.trainAccuracy).toFixed(2)}%` +
+              (e.test ? `, test top-1 ${(100 * e.test.top1).toFixed(2)}%` : '') +
+              `, ${e.seconds.toFixed(1)} s, ${e.samplesPerSecond.toFixed(0)} samples/s`,
+          );
+      },
+    });
+    try {
+      await trainer.fit(train, test, { subset });
+      saveModel(trainer.exportInference(), out);
+    } finally {
+      await trainer.close();
+    }
+    if (!json) io.err(`wrote ${out}`);
+  },
+};

@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { test } from 'node:test';
+import { openDataset, SYSTEM_FASHION_MNIST_DIR } from '../data/dataset.js';
+import { batches } from '../data/batcher.js';
+import { permutation } from '../data/rng.js';
+import { buildArchitecture } from '../models/index.js';
+import { evaluate } from '../runtime/evaluate.js';
+import { createSession } from '../runtime/session.js';
+import { learningRate, Trainer } from './trainer.js';
+
+test('schedules: constant, cosine from lr to 0, one-cycle up to lr at 30% then down to lr/25/1e4', () => {
+  assert.equal(learningRate('constant', 0.1, 50, 100), 0.1);
+  assert.equal(learningRate('cosine', 0.1, 0, 100), 0.1);
+  assert.ok(Math.abs(learningRate('cosine', 0.1, 50, 100) - 0.05) < 1e-12);
+  assert.ok(Math.abs(learningRate('onecycle', 0.1, 0, 100) - 0.004) < 1e-12);
+  assert.ok(Math.abs(learningRate('onecycle', 0.1, 29, 100) - 0.1) < 1e-12);
+  assert.ok(Math.abs(learningRate('onecycle', 0.1, 99, 100) - 0.1 / 25 / 1e4) < 1e-12);
+});
+
+test('Trainer on the bundled subset: loss falls, partial batches run, callbacks fire, export matches its own evaluation', async () => {
+  const train = await openDataset('fashion-mnist-mini', { split: 'train' });
+  const test = await openDataset('fashion-mnist-mini', { split: 'test' });
+  const steps: number[] = [];
+  const sizes = new Set<number>();
+  const trainer = new Trainer(buildArchitecture('ref-cnn'), {
+    epochs: 2,
+    batch: 64,
+    lr: 2e-3,
+    onStep: (s) => {
+      steps.push(s.loss);
+      sizes.add(s.samples);
+    },
+  });
+  const subset = permutation(train.size, 1).slice(0, 1000); // 15 full batches + one of 40
+  const history = await trainer.fit(train, test, { subset });
+  await trainer.close();
+  assert.equal(steps.length, 32);
+  assert.deepEqual([...sizes].sort(), [40, 64]);
+  assert.ok(history[1]!.loss < history[0]!.loss && steps.at(-1)! < steps[0]!, `loss ${steps[0]} → ${steps.at(-1)}`);
+  assert.ok(history[1]!.test!.top1 > 0.6, `top-1 ${history[1]!.test!.top1}`);
+  // the exported inference model, run by a fresh stock session, gives the trainer's figure
+  const session = await createSession(trainer.exportInference());
+  const r = await evaluate(session, batches(test, { batchSize: 100 }), { numClasses: 10 });
+  assert.equal(r.top1, history[1]!.test!.top1);
+  assert.deepEqual(trainer.exportInference().graph.inputs[0]!.shape, ['N', 1, 28, 28]);
+});
+
+const full = existsSync(`${SYSTEM_FASHION_MNIST_DIR}/train-images-idx3-ubyte.gz`) || existsSync(`${SYSTEM_FASHION_MNIST_DIR}/train-images-idx3-ubyte`);
+test('accuracy: ref-cnn, Adam 1e-3, batch 64, 1 epoch of full Fashion-MNIST ≥ 85.5% test top-1', { skip: full ? false : `${SYSTEM_FASHION_MNIST_DIR} is absent (apt install dataset-fashion-mnist)`, timeout: 600_000 }, async () => {
+  // Measured: 86.23% after 1 epoch (seed 0); 3 epochs via `lithe train` reach the issue's target
+  // (see the closing note). One epoch keeps the suite within its time budget.
+  const train = await openDataset('fashion-mnist', { split: 'train' });
+  const test = await openDataset('fashion-mnist', { split: 'test' });
+  assert.equal(train.size, 60000);
+  const trainer = new Trainer(buildArchitecture('ref-cnn'), { epochs: 1, batch: 64, lr: 1e-3, optimizer: { name: 'adam' } });
+  const [e] = await trainer.fit(train, test);
+  await trainer.close();
+  assert.ok(e!.test!.top1 >= 0.855, `test top-1 ${e!.test!.top1}`);
+});
