@@ -50,6 +50,8 @@ const CONV: ConvCase[] = [
   { name: '1×1 stride 2', x: [2, 3, 5, 5], w: [2, 3, 1, 1], bias: true, attrs: { strides: [2, 2] } },
   { name: 'group 2, stride 2, pad 1', x: [2, 4, 7, 7], w: [6, 2, 3, 3], bias: true, attrs: { group: 2, strides: [2, 2], pads: [1, 1, 1, 1] } },
   { name: 'depthwise 3×3 stride 2 pad 1', x: [2, 6, 9, 9], w: [6, 1, 3, 3], attrs: { group: 6, strides: [2, 2], pads: [1, 1, 1, 1] } },
+  { name: 'depthwise 3×3 stride 1 pad 1 (flipped-kernel input gradient)', x: [2, 5, 6, 7], w: [5, 1, 3, 3], bias: true, attrs: { group: 5, pads: [1, 1, 1, 1] } },
+  { name: 'depthwise dilation 2, asymmetric pads, stride 1', x: [1, 4, 9, 8], w: [4, 1, 3, 2], attrs: { group: 4, dilations: [2, 2], pads: [1, 0, 4, 2] } },
   { name: 'depthwise multiplier 2, dilation 2', x: [2, 3, 8, 8], w: [6, 1, 3, 3], bias: true, attrs: { group: 3, dilations: [2, 2], pads: [2, 2, 2, 2] } },
   { name: 'auto_pad SAME_UPPER stride 2', x: [1, 1, 9, 10], w: [2, 1, 3, 3], attrs: { auto_pad: 'SAME_UPPER', strides: [2, 2] } },
   { name: 'auto_pad SAME_LOWER kernel 4', x: [2, 1, 6, 7], w: [2, 1, 4, 4], attrs: { auto_pad: 'SAME_LOWER' } },

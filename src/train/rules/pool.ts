@@ -10,9 +10,11 @@
  *
  *   common case (2-D, kernel = stride = b, square, no pads or dilation):
  *     SpaceToDepth(x, b) → [N, b²·C, Ho, Wo] = [N, b², C, Ho, Wo] (tap-major channels)
- *     → ArgMax over the b² taps → one-hot over taps (Equal against 0…b²−1) → Where(one-hot, dy, 0)
- *     → DepthToSpace(b) puts every tap back in its place. (A tail no window covers is sliced off
- *     first and padded back with zeros.)
+ *     → ArgMax over the b² taps → flat index (n·C + c)·H·W + (ho·b + t÷b)·W + wo·b + t mod b
+ *     → MaxUnpool(dy, index) writes each window's dy to its one element, zeros elsewhere.
+ *     (A tail no window covers is sliced off first and padded back with zeros.) Measured against
+ *     one-hot + Where + DepthToSpace, a window-last Transpose layout and the general path below,
+ *     this was the fastest exact variant (see the commit message for the timings).
  *   general case (overlapping windows, pads, dilation, ceil_mode, any rank):
  *     x padded with −∞ → patches [N, C, K, O] by one Gather with a constant tap table →
  *     ArgMax over K → one-hot → Where(one-hot, dy, 0) → Σ over windows as a ConvTranspose with
@@ -72,18 +74,25 @@ export function isBlockPool(geo: Geometry, rank: number): boolean {
   return geo.k.every((k, a) => k === b && geo.s[a] === b && geo.d[a] === 1) && [...geo.pb, ...geo.pe].every((p) => p === 0);
 }
 
-/** MaxPool gradient for kernel = stride = b: SpaceToDepth, ArgMax over taps, DepthToSpace. */
+/**
+ * MaxPool gradient for kernel = stride = b: SpaceToDepth, ArgMax over the b² taps, then MaxUnpool
+ * scatters dy to flat indices plane·H·W + (block corner) + (tap offset).
+ */
 export function maxPoolGradBlocks(g: GraphBuilder, x: Value, dy: Value, geo: Geometry, xs: readonly number[], os: readonly number[]): Value {
   const [n, c] = [xs[0]!, xs[1]!];
   const b = geo.k[0]!;
-  const covered = os.map((o) => o * b);
-  const tail = covered.some((cv, a) => cv !== xs[2 + a]);
-  const xc = tail ? g.Slice(x, [0, 0], covered, [2, 3]) : x;
+  const [hc, wc] = os.map((o) => o * b) as [number, number];
+  const tail = hc !== xs[2] || wc !== xs[3];
+  const xc = tail ? g.Slice(x, [0, 0], [hc, wc], [2, 3]) : x;
   const taps = g.Reshape(g.op('SpaceToDepth', [xc], { blocksize: b }), [n, b * b, c, ...os]);
-  const argmax = g.ArgMax(taps, { axis: 1, keepdims: 1 });
-  const routed = routeToArgmax(g, argmax, g.Reshape(dy, [n, 1, c, ...os]), b * b, 3);
-  const dx = g.op('DepthToSpace', [g.Reshape(routed, [n, b * b * c, ...os])], { blocksize: b });
-  return tail ? g.Pad(dx, [0, 0, 0, 0, 0, 0, ...covered.map((cv, a) => xs[2 + a]! - cv)]) : dx;
+  const argmax = g.Reshape(g.ArgMax(taps, { axis: 1, keepdims: 1 }), [n, c, ...os]);
+  const i64 = (dims: number[], values: number[]) => g.Constant(Tensor.fromArray(DataType.INT64, dims, values));
+  const tapOffset = i64([b * b], Array.from({ length: b * b }, (_, t) => Math.floor(t / b) * wc + (t % b)));
+  const corner = i64([...os], Array.from({ length: prod(os) }, (_, w) => Math.floor(w / os[1]!) * b * wc + (w % os[1]!) * b));
+  const plane = i64([n, c, 1, 1], Array.from({ length: n * c }, (_, i) => i * hc * wc));
+  const index = g.Add(g.Add(g.Gather(tapOffset, argmax), corner), plane);
+  const dx = g.op('MaxUnpool', [dy, index, g.ints([n, c, hc, wc])], { kernel_shape: [b, b], strides: [b, b] });
+  return tail ? g.Pad(dx, [0, 0, 0, 0, 0, 0, xs[2]! - hc, xs[3]! - wc]) : dx;
 }
 
 /** MaxPool gradient for any windows: −∞ padding, Gather of patches, ArgMax, ConvTranspose. */
