@@ -9,10 +9,11 @@ import { convertCommand } from './convert.js';
 import { demoCommand } from './demo.js';
 import { evalCommand } from './eval.js';
 import { inspectCommand } from './inspect.js';
+import { quantizeCommand } from './quantize.js';
 import { runCommand } from './run.js';
 import { parse, UsageError, type Command, type CommandIO } from './command.js';
 
-export const commands: readonly Command[] = [inspectCommand, runCommand, evalCommand, benchCommand, convertCommand, demoCommand];
+export const commands: readonly Command[] = [inspectCommand, runCommand, evalCommand, benchCommand, convertCommand, quantizeCommand, demoCommand];
 
 export const EXIT_BUG = 70;
 
