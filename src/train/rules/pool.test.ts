@@ -170,9 +170,10 @@ const TIE_POOLS: [string, number[], Attrs][] = [
 ];
 
 for (const [name, shape, attrs] of TIE_POOLS) {
-  test(`MaxPool ties go to the first maximum: ${name}`, async () => {
+  test(`MaxPool ties go to the first maximum: ${name}`, async (t) => {
     const data = tiedInput(shape, 7);
     const tied = await checkRouting(name, attrs, (g) => g.MaxPool(g.input('x', F, shape), attrs as never), { x: { dtype: F, dims: shape, data } });
+    t.diagnostic(`${tied} tied windows`);
     assert.ok(tied > 0, 'the input must hold tied windows');
   });
 }
@@ -188,7 +189,7 @@ test('MaxPool ties, by hand: [[1,1],[0,1]] → [[dy,0],[0,0]]; a zero window →
   assert.deepEqual([...(out.dx!.data as Float32Array)], [3, 0, 0, 0, 5, 0, 0, 0]);
 });
 
-test('MaxPool ties on ReLU outputs of real Fashion-MNIST images (conv 1→4 3×3 pad 1, ReLU, pool 2)', async () => {
+test('MaxPool ties on ReLU outputs of real Fashion-MNIST images (conv 1→4 3×3 pad 1, ReLU, pool 2)', async (t) => {
   const ds = await openIdxDataset(bundledFashionMnistDir(), { split: 'test' });
   const n = 8;
   const px = Float32Array.from(ds.images.subarray(0, n * 784), (v) => v / 255);
@@ -204,6 +205,7 @@ test('MaxPool ties on ReLU outputs of real Fashion-MNIST images (conv 1→4 3×3
     },
     { img: { dtype: F, dims: [n, 1, 28, 28], data: px } },
   );
+  t.diagnostic(`${tied} of ${n * 4 * 196} windows tied`);
   // Flat black backgrounds: most windows of a ReLU'd conv tie (this is why masks are wrong).
   assert.ok(tied > n * 4 * 196 * 0.2, `expected many tied windows, got ${tied}`);
 });
