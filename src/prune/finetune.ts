@@ -1,0 +1,116 @@
+/**
+ * Pruning with schedules and fine-tuning through lithe's training engine.
+ *
+ *   finetune(model, masks)   maskParameters (W → W ⊙ M in the graph, mask-graph.ts), train with
+ *                            the masks frozen, foldMasks: pruned weights stay exactly zero because
+ *                            the mask is inside every training step, not re-applied afterwards
+ *   pruneScheduled           for k = 1…K: prune to s_k (schedule.ts), keeping earlier masks, then
+ *                            fine-tune on the k-th of K equal slices of the whole budget
+ *                            (epochs × training samples, a fresh seeded permutation per epoch)
+ *
+ * Each slice runs in its own Trainer: the masks are constants of the training graph, so a new mask
+ * means a new graph, and the optimizer state (Adam moments) restarts with it.
+ */
+import type { Model } from '../graph/ir.js';
+import type { Dataset } from '../data/dataset.js';
+import { permutation } from '../data/rng.js';
+import { loadModel, serializeModel } from '../onnx/io.js';
+import type { OptimizerConfig } from '../train/optimizers.js';
+import { Trainer, type EpochInfo, type StepInfo } from '../train/trainer.js';
+import { foldMasks, isMaskName, maskParameters } from './mask-graph.js';
+import { sparsitySchedule, type ScheduleName } from './schedule.js';
+import { taylorSaliency, type GradientProvider } from './taylor.js';
+import { applyMasks, computeMasks, type Masks, type UnstructuredOptions } from './unstructured.js';
+import { selectWeights } from './weights.js';
+
+export interface FinetuneOptions {
+  train: Dataset;
+  test?: Dataset;
+  epochs: number;
+  batch?: number;
+  lr?: number;
+  optimizer?: OptimizerConfig;
+  seed?: number;
+  threads?: number;
+  /** Train on these samples only (one pass = one epoch). */
+  subset?: Uint32Array;
+  onStep?: (s: StepInfo) => void;
+  onEpochEnd?: (e: EpochInfo) => void;
+}
+
+export const cloneModel = (m: Model): Model => loadModel(serializeModel(m));
+
+/** Fine-tunes a copy of `model`; masked weights stay exactly zero. */
+export async function finetune(model: Model, masks: Masks | undefined, opts: FinetuneOptions): Promise<{ model: Model; history: EpochInfo[] }> {
+  const m = cloneModel(model);
+  if (masks?.size) maskParameters(m, masks);
+  const trainer = new Trainer(m, {
+    epochs: opts.epochs,
+    batch: opts.batch ?? 64,
+    lr: opts.lr ?? 1e-3,
+    optimizer: opts.optimizer ?? { name: 'adam' },
+    seed: opts.seed ?? 0,
+    threads: opts.threads,
+    trainable: (name) => !isMaskName(name),
+    evaluate: false,
+    onStep: opts.onStep,
+    onEpochEnd: opts.onEpochEnd,
+  });
+  try {
+    const history = await trainer.fit(opts.train, undefined, { subset: opts.subset });
+    const out = trainer.exportInference();
+    foldMasks(out);
+    return { model: out, history };
+  } finally {
+    await trainer.close();
+  }
+}
+
+export interface ScheduledOptions extends UnstructuredOptions {
+  sparsity: number;
+  schedule: ScheduleName;
+  steps?: number;
+  finetune?: FinetuneOptions;
+  /** Needed for method taylor: gradients for the saliency at every step. */
+  gradients?: GradientProvider;
+  onPruneStep?: (info: { step: number; steps: number; sparsity: number }) => void;
+}
+
+/** The k-th of `parts` equal slices of `epochs` shuffled passes over `n` samples (or `subset`). */
+export function budgetSlice(n: number, epochs: number, parts: number, k: number, seed: number, subset?: Uint32Array): Uint32Array {
+  const pool = subset ?? Uint32Array.from({ length: n }, (_, i) => i);
+  const all = new Uint32Array(pool.length * epochs);
+  for (let e = 0; e < epochs; e++) {
+    const p = permutation(pool.length, seed + e);
+    for (let i = 0; i < p.length; i++) all[e * pool.length + i] = pool[p[i]!]!;
+  }
+  const size = Math.ceil(all.length / parts);
+  return all.subarray(k * size, Math.min(all.length, (k + 1) * size));
+}
+
+/** Prunes along a schedule, fine-tuning between steps when `finetune` is given. Returns the final masks. */
+export async function pruneScheduled(model: Model, opts: ScheduledOptions): Promise<{ model: Model; masks: Masks; history: EpochInfo[] }> {
+  const targets = sparsitySchedule(opts.schedule, opts.sparsity, opts.schedule === 'oneshot' ? 1 : (opts.steps ?? 3));
+  let current = cloneModel(model);
+  let masks: Masks | undefined;
+  const history: EpochInfo[] = [];
+  for (let k = 0; k < targets.length; k++) {
+    const sparsity = targets[k]!;
+    opts.onPruneStep?.({ step: k + 1, steps: targets.length, sparsity });
+    let saliency: UnstructuredOptions['saliency'];
+    if (opts.method === 'taylor') {
+      if (!opts.gradients) throw new Error('pruneScheduled: method taylor needs a gradient provider');
+      saliency = await taylorSaliency(current, selectWeights(current, opts).map((w) => w.name), opts.gradients);
+    }
+    masks = computeMasks(current, { ...opts, sparsity, saliency, previous: masks, seed: (opts.seed ?? 0) + k });
+    applyMasks(current, masks);
+    const ft = opts.finetune;
+    if (ft) {
+      const subset = budgetSlice(ft.train.size, ft.epochs, targets.length, k, ft.seed ?? 0, ft.subset);
+      const r = await finetune(current, masks, { ...ft, epochs: 1, subset, seed: (ft.seed ?? 0) + 1000 * k });
+      current = r.model;
+      history.push(...r.history);
+    }
+  }
+  return { model: current, masks: masks ?? new Map(), history };
+}
