@@ -14,14 +14,15 @@
 import type { Model } from '../graph/ir.js';
 import type { Dataset } from '../data/dataset.js';
 import { permutation } from '../data/rng.js';
-import { loadModel, serializeModel } from '../onnx/io.js';
 import type { OptimizerConfig } from '../train/optimizers.js';
 import { Trainer, type EpochInfo, type StepInfo } from '../train/trainer.js';
 import { foldMasks, isMaskName, maskParameters } from './mask-graph.js';
 import { sparsitySchedule, type ScheduleName } from './schedule.js';
 import { taylorSaliency, type GradientProvider } from './taylor.js';
 import { applyMasks, computeMasks, type Masks, type UnstructuredOptions } from './unstructured.js';
-import { selectWeights } from './weights.js';
+import { cloneModel, selectWeights } from './weights.js';
+
+export { cloneModel };
 
 export interface FinetuneOptions {
   train: Dataset;
@@ -37,8 +38,6 @@ export interface FinetuneOptions {
   onStep?: (s: StepInfo) => void;
   onEpochEnd?: (e: EpochInfo) => void;
 }
-
-export const cloneModel = (m: Model): Model => loadModel(serializeModel(m));
 
 /** Fine-tunes a copy of `model`; masked weights stay exactly zero. */
 export async function finetune(model: Model, masks: Masks | undefined, opts: FinetuneOptions): Promise<{ model: Model; history: EpochInfo[] }> {

@@ -9,6 +9,7 @@
  */
 import { LitheError } from '../errors.js';
 import type { Model, Node, Value } from '../graph/ir.js';
+import { loadModel, serializeModel } from '../onnx/io.js';
 import { DataType } from '../onnx/proto.js';
 
 export const PRUNABLE_OPS = ['Conv', 'ConvTranspose', 'Gemm', 'MatMul'] as const;
@@ -77,3 +78,6 @@ export function checkLayerNames(model: Model, names: readonly string[], prunable
   if (unknown.length) throw new LitheError('E_USAGE', `${flagName}: no node named ${unknown.map((n) => `'${n}'`).join(', ')}. Prunable layers: ${listed}`);
   if (unprunable.length) throw new LitheError('E_USAGE', `${flagName}: ${unprunable.map((n) => `'${n}'`).join(', ')} has no prunable weight. Prunable layers: ${listed}`);
 }
+
+/** An independent copy of a model (serialized and parsed again). */
+export const cloneModel = (m: Model): Model => loadModel(serializeModel(m));
