@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { buildArchitecture } from '../models/index.js';
+import { loadModel, saveModel } from '../onnx/io.js';
+import { parse } from './command.js';
+import { captureIO } from './main.js';
+import { pruneCommand } from './prune.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'lithe-prune-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const save = (arch: string) => {
+  const f = join(dir, `${arch}.onnx`);
+  saveModel(buildArchitecture(arch), f);
+  return f;
+};
+async function prune(argv: string[]) {
+  const io = captureIO();
+  await pruneCommand.run(parse(pruneCommand, argv), io);
+  return { io, json: io.stdout.length === 1 ? JSON.parse(io.stdout[0]!) : undefined };
+}
+
+test('lithe prune ref-cnn --sparsity 0.9 --json: exact zeros, dense file, gzip well under the dense one', async () => {
+  const f = save('ref-cnn');
+  const out = join(dir, 'ref-cnn.s90.onnx');
+  const { json } = await prune([f, '-o', out, '--sparsity', '0.9', '--json']);
+  assert.equal(json.weights.zeros, Math.round(0.9 * 206_736));
+  assert.equal(json.after.params, json.before.params, 'dense: same parameter count');
+  assert.ok(json.after.gzipBytes / json.before.gzipBytes < 0.2, `gzip ratio ${json.after.gzipBytes / json.before.gzipBytes}`);
+  assert.equal(loadModel(out).graph.nodes.length, loadModel(f).graph.nodes.length);
+});
+
+test('lithe prune teacher --structured --target-macs 0.5: MACs halved, text summary', async () => {
+  const f = save('teacher');
+  const out = join(dir, 'teacher.half.onnx');
+  const { io } = await prune([f, '-o', out, '--structured', '--target-macs', '0.5']);
+  const text = io.stdout.join('\n');
+  assert.match(text, /features\.0 +32 +\d+/);
+  assert.match(text, /classifier\.4 +10 +10 +graph output "logits"/);
+  const macs = text.match(/MACs +([\d.]+ M) +([\d.]+ M) +([\d.]+)/)!;
+  assert.ok(Number(macs[3]) <= 0.5, macs[0]);
+});
+
+test('user errors name the flag or node', async () => {
+  const f = save('student');
+  const out = join(dir, 'x.onnx');
+  await assert.rejects(prune([f, '-o', out, '--exclude', 'fc9']), /--exclude: no node named 'fc9'. Prunable layers: conv1, fc/);
+  await assert.rejects(prune([f, '-o', out, '--finetune-epochs', '1']), /--finetune-epochs needs --data/);
+  await assert.rejects(prune([f, '-o', out, '--method', 'taylor']), /--method taylor needs --data/);
+  await assert.rejects(prune([f, '-o', out, '--structured', '--method', 'random']), /--structured ranks channels by l1 or l2/);
+  await assert.rejects(prune([f, '-o', f]), /would overwrite the input model/);
+});
