@@ -33,11 +33,16 @@ on the test split after every epoch, and writes the inference model with the tra
   --epochs N          epochs (default 1)
   -o, --output OUT    output model (written atomically)
   --batch N           batch size (default 64; the last partial batch runs in its own session)
-  --lr X              learning rate (default 1e-3 for adam/adamw, 0.01 for sgd)
+  --lr X              learning rate (default 1e-3 for adam/adamw, 0.01 for sgd); the peak with onecycle
   --optimizer O       sgd, adam (default) or adamw
   --momentum X        SGD momentum (default 0.9)
-  --weight-decay X    L2 (sgd, adam) or decoupled (adamw) weight decay (default 0)
-  --schedule S        constant (default), cosine or onecycle
+  --weight-decay X    sgd/adam: L2, λ·w added to the gradient; adamw: decoupled, w ← w·(1 − lr·λ)
+                      each step, as torch.optim.AdamW (default 0)
+  --schedule S        constant (default), cosine (lr → 0) or onecycle (PyTorch OneCycleLR defaults:
+                      lr/25 → lr over 30% of the steps → lr/25/10⁴, cosine; Adam's β₁ 0.95 → 0.85 → 0.95)
+  --augment           random crop from the image zero-padded by --augment-pad px, random horizontal
+                      flip (p = ½); seeded per (seed, epoch); training batches only
+  --augment-pad N     padding for --augment's crop (default 2)
   --label-smoothing X cross-entropy label smoothing (default 0)
   --seed N            weight initialisation (architectures) and shuffling (default 0)
   --threads N         onnxruntime intra-op threads (default: one per core)
@@ -57,6 +62,8 @@ Examples:
     momentum: { type: 'string' },
     'weight-decay': { type: 'string' },
     schedule: { type: 'string' },
+    augment: { type: 'boolean' },
+    'augment-pad': { type: 'string' },
     'label-smoothing': { type: 'string' },
     seed: { type: 'string' },
     threads: { type: 'string' },
@@ -78,7 +85,10 @@ Examples:
     const limit = int(args, 'limit', 0);
     const subset = limit > 0 ? permutation(train.size, seed).slice(0, Math.min(limit, train.size)) : undefined;
     const samples = subset?.length ?? train.size;
-    if (!json) io.err(`training ${spec} on ${train.source}: ${samples} samples, ${epochs} epoch(s), batch ${batch}, ${optimizer}`);
+    if (!json)
+      io.err(
+        `training ${spec} on ${train.source}: ${samples} samples, ${epochs} epoch(s), batch ${batch}, ${optimizer}${flag(args, 'augment') ? ', augmented' : ''}`,
+      );
     let progress: Progress | undefined;
     let seen = { loss: 0, correct: 0, n: 0 };
     const trainer = new Trainer(model, {
@@ -88,6 +98,7 @@ Examples:
       optimizer: { name: optimizer, momentum: num(args, 'momentum', 0.9), weightDecay: num(args, 'weight-decay', 0) },
       schedule: choice(args, 'schedule', ['constant', 'cosine', 'onecycle'] as const, 'constant') as Schedule,
       labelSmoothing: num(args, 'label-smoothing', 0),
+      augment: flag(args, 'augment') ? { pad: int(args, 'augment-pad', 2, { min: 0 }) } : false,
       seed,
       threads: int(args, 'threads', 0) || undefined,
       onStep: (s) => {
@@ -100,7 +111,16 @@ Examples:
       },
       onEpochEnd: (e) => {
         progress?.finish();
-        const record = { epoch: e.epoch, loss: e.loss, trainAccuracy: e.trainAccuracy, testTop1: e.test?.top1, testTop5: e.test?.top5, seconds: e.seconds, samplesPerSecond: e.samplesPerSecond, lr: e.lr };
+        const record = {
+          epoch: e.epoch,
+          loss: e.loss,
+          trainAccuracy: e.trainAccuracy,
+          testTop1: e.test?.top1,
+          testTop5: e.test?.top5,
+          seconds: e.seconds,
+          samplesPerSecond: e.samplesPerSecond,
+          lr: e.lr,
+        };
         if (json) io.out(JSON.stringify(record));
         else
           io.err(

@@ -9,11 +9,14 @@
  *          w′ = w − (lr/(1−β₁ᵗ)) · m′ / (√v′/√(1−β₂ᵗ) + ε)
  *   AdamW  as Adam with g′ = g, and decoupled decay first: w ← w·(1 − lr·λ)
  *
- * The bias-correction scalars are computed once per step and shared by every parameter.
+ * The bias-correction scalars are computed once per step and shared by every parameter. With
+ * `beta1Input`, β₁ is the scalar graph input `beta1` fed each step (one-cycle momentum, as
+ * PyTorch's OneCycleLR sets betas[0]); bias correction then uses the current β₁, as torch.optim.Adam does.
  */
 import { LitheError } from '../errors.js';
 import type { GraphBuilder } from '../graph/builder.js';
 import type { Value } from '../graph/ir.js';
+import { DataType } from '../onnx/proto.js';
 
 export type OptimizerName = 'none' | 'sgd' | 'adam' | 'adamw';
 
@@ -25,6 +28,8 @@ export interface OptimizerConfig {
   beta1?: number;
   beta2?: number;
   eps?: number;
+  /** Adam/AdamW: take β₁ from the scalar graph input `beta1` (fed per step) instead of a constant. */
+  beta1Input?: boolean;
 }
 
 export interface ParamUpdate {
@@ -48,7 +53,7 @@ export function makeOptimizer(cfg: OptimizerConfig): Optimizer {
       return sgd(cfg.momentum ?? 0, cfg.nesterov ?? false, wd);
     case 'adam':
     case 'adamw':
-      return adam(cfg.beta1 ?? 0.9, cfg.beta2 ?? 0.999, cfg.eps ?? 1e-8, wd, cfg.name === 'adamw');
+      return adam(cfg.beta1 ?? 0.9, cfg.beta2 ?? 0.999, cfg.eps ?? 1e-8, wd, cfg.name === 'adamw', cfg.beta1Input ?? false);
     default:
       throw new LitheError('E_USAGE', `unknown optimizer '${cfg.name}'. Known: sgd, adam, adamw`);
   }
@@ -76,7 +81,9 @@ function sgd(mu: number, nesterov: boolean, wd: number): Optimizer {
   };
 }
 
-function adam(b1: number, b2: number, eps: number, wd: number, decoupled: boolean): Optimizer {
+function adam(b1: number, b2: number, eps: number, wd: number, decoupled: boolean, fedBeta1: boolean): Optimizer {
+  let beta1: Value; // β₁, and 1 − β₁
+  let oneMinusBeta1: Value;
   let stepSize: Value; // lr / (1 − β₁ᵗ)
   let invSqrtBc2: Value; // 1 / √(1 − β₂ᵗ)
   let decay: Value | null = null; // 1 − lr·λ
@@ -84,13 +91,15 @@ function adam(b1: number, b2: number, eps: number, wd: number, decoupled: boolea
     stateNames: ['m', 'v'],
     prepare(g, lr, step) {
       const one = g.scalar(1);
-      stepSize = g.Div(lr, g.Sub(one, g.Pow(g.scalar(b1), step)), { name: 'adam.step_size' });
+      beta1 = fedBeta1 ? g.input('beta1', DataType.FLOAT, []) : g.scalar(b1);
+      oneMinusBeta1 = fedBeta1 ? g.Sub(one, beta1, { name: 'adam.one_minus_beta1' }) : g.scalar(1 - b1);
+      stepSize = g.Div(lr, g.Sub(one, g.Pow(beta1, step)), { name: 'adam.step_size' });
       invSqrtBc2 = g.Reciprocal(g.Sqrt(g.Sub(one, g.Pow(g.scalar(b2), step))), { name: 'adam.inv_sqrt_bc2' });
       if (decoupled && wd) decay = g.Sub(one, g.Mul(lr, g.scalar(wd)), { name: 'adamw.decay' });
     },
     update(g, w, grad, [m, v]) {
       const g1 = decoupled ? grad : decayed(g, grad, w, wd);
-      const m1 = g.Add(g.Mul(m!, g.scalar(b1)), g.Mul(g1, g.scalar(1 - b1)));
+      const m1 = g.Add(g.Mul(m!, beta1), g.Mul(g1, oneMinusBeta1));
       const v1 = g.Add(g.Mul(v!, g.scalar(b2)), g.Mul(g.Mul(g1, g1), g.scalar(1 - b2)));
       const denom = g.Add(g.Mul(g.Sqrt(v1), invSqrtBc2), g.scalar(eps));
       const w0 = decay ? g.Mul(w, decay) : w;

@@ -7,15 +7,31 @@
  *   per epoch  a seeded shuffle (seed + epoch); batches of `batch`, and the final partial batch
  *              through a second session built for its size (both sizes are static graphs), so
  *              every sample is used, as PyTorch's DataLoader does by default (`dropLast` skips it)
- *   schedules  constant: lr;  cosine: lr·½(1 + cos(π·t/T));  onecycle (PyTorch OneCycleLR
- *              defaults): cosine from lr/25 up to lr over the first 30% of the T steps, then
- *              cosine down to lr/25/10⁴  (t = 0…T−1 counts optimizer steps)
+ *   augment    optional: each epoch's batches are cropped/flipped on uint8 before conversion, with
+ *              a stream seeded by (seed, epoch) (data/augment.ts); evaluation never augments
+ *   schedules  t = 0…T−1 counts optimizer steps over the whole run, T = epochs · batches per epoch
+ *              constant  lr
+ *              cosine    lr·½(1 + cos(π·t/T))
+ *              onecycle  PyTorch OneCycleLR with its defaults (pct_start 0.3, div_factor 25,
+ *                        final_div_factor 10⁴, anneal cos, cycle_momentum on, β₁ 0.95 → 0.85):
+ *                          cos(a, b, p) = b + (a − b)·½(1 + cos(π·p)),   u = 0.3·T − 1
+ *                          t ≤ u:  lr_t = cos(lr/25, lr, t/u)         β₁_t = cos(0.95, 0.85, t/u)
+ *                          t > u:  lr_t = cos(lr, lr/25/10⁴, (t−u)/(T−1−u))
+ *                                  β₁_t = cos(0.85, 0.95, (t−u)/(T−1−u))
+ *                        β₁ moves against the lr (high momentum while the lr is low). With Adam and
+ *                        AdamW, β₁_t is the graph input `beta1` and bias correction uses it, as
+ *                        torch.optim.Adam with OneCycleLR does; SGD keeps its fixed momentum
+ *                        (`cycleMomentum: false` keeps Adam's β₁ fixed too)
+ *   decay      weightDecay λ: SGD and Adam add λ·w to the gradient (L2, torch's weight_decay);
+ *              AdamW decays decoupled, w ← w·(1 − lr_t·λ) before the Adam step (torch.optim.AdamW),
+ *              so the decay follows the schedule (see optimizers.ts)
  *   callbacks  onStep after every step, onEpochEnd after each epoch's evaluation; distillation,
  *              pruning and QAT hook in there (read or replace `trainer.feeds`)
  */
 import { LitheError } from '../errors.js';
 import type { Model } from '../graph/ir.js';
 import { Tensor } from '../graph/tensor.js';
+import { augmentSeed, Augmenter, type AugmentOptions } from '../data/augment.js';
 import { batchCount, batches, epochOrder, makeBatch, type Batch } from '../data/batcher.js';
 import type { Dataset } from '../data/dataset.js';
 import { DataType } from '../onnx/proto.js';
@@ -35,6 +51,10 @@ export interface TrainerOptions {
   lr?: number;
   optimizer?: OptimizerConfig;
   schedule?: Schedule;
+  /** One-cycle only: cycle Adam's β₁ between 0.95 and 0.85 against the lr (default true, as PyTorch). */
+  cycleMomentum?: boolean;
+  /** Random crop (zero padding) and horizontal flip of training batches; `true` = pad 2, flip. */
+  augment?: boolean | AugmentOptions;
   loss?: 'cross-entropy' | 'mse' | Loss;
   labelSmoothing?: number;
   trainable?: readonly string[] | ((name: string) => boolean);
@@ -59,6 +79,8 @@ export interface StepInfo {
   loss: number;
   correct: number;
   lr: number;
+  /** Adam's β₁ this step, when the one-cycle schedule cycles it. */
+  beta1?: number;
 }
 
 export interface EpochInfo {
@@ -75,12 +97,20 @@ export interface EpochInfo {
 export function learningRate(schedule: Schedule, base: number, t: number, total: number): number {
   if (schedule === 'constant') return base;
   if (schedule === 'cosine') return base * 0.5 * (1 + Math.cos((Math.PI * t) / total));
-  const initial = base / 25;
-  const final = initial / 1e4;
+  return oneCycle(t, total, base / 25, base, base / 25 / 1e4);
+}
+
+/** One-cycle momentum (Adam's β₁) at optimizer step t (0-based) of T: 0.95 → 0.85 → 0.95, against the lr. */
+export function oneCycleMomentum(t: number, total: number, base = 0.85, max = 0.95): number {
+  return oneCycle(t, total, max, base, max);
+}
+
+/** OneCycleLR's two cosine phases: start → peak over steps 0…0.3·T−1, then peak → end at T−1. */
+function oneCycle(t: number, total: number, start: number, peak: number, end: number): number {
   const up = 0.3 * total - 1;
   const down = total - up - 1;
   const anneal = (a: number, b: number, pct: number) => b + ((a - b) / 2) * (Math.cos(Math.PI * pct) + 1);
-  return t <= up ? anneal(initial, base, up > 0 ? t / up : 1) : anneal(base, final, down > 0 ? (t - up) / down : 1);
+  return t <= up ? anneal(start, peak, up > 0 ? t / up : 1) : anneal(peak, end, down > 0 ? (t - up) / down : 1);
 }
 
 export class Trainer {
@@ -92,10 +122,14 @@ export class Trainer {
   private step = 0;
   /** Names of the model initializers training updates (parameters, BN statistics). */
   private trained: string[] = [];
+  /** Adam's β₁ is the fed graph input `beta1` (one-cycle momentum). */
+  private readonly fedBeta1: boolean;
 
   constructor(model: Model, opts: TrainerOptions) {
     this.model = model;
     this.opts = { batch: 64, lr: 1e-3, schedule: 'constant', seed: 0, ...opts };
+    const name = this.opts.optimizer?.name ?? 'adam';
+    this.fedBeta1 = this.opts.schedule === 'onecycle' && this.opts.cycleMomentum !== false && (name === 'adam' || name === 'adamw');
   }
 
   /** The training graph and session for one static batch size, built on first use. */
@@ -107,7 +141,7 @@ export class Trainer {
       loss: o.loss ?? 'cross-entropy',
       labelSmoothing: o.labelSmoothing,
       trainable: o.trainable,
-      optimizer: o.optimizer ?? { name: 'adam' },
+      optimizer: { ...(o.optimizer ?? { name: 'adam' }), beta1Input: this.fedBeta1 },
       batch,
     });
     if (this.feeds.size === 0) {
@@ -129,7 +163,7 @@ export class Trainer {
   }
 
   /** One optimizer step on a batch; returns the batch's mean loss and correct top-1 count. */
-  async trainStep(b: Batch, lr: number): Promise<{ loss: number; correct: number }> {
+  async trainStep(b: Batch, lr: number, beta1 = this.opts.optimizer?.beta1 ?? 0.9): Promise<{ loss: number; correct: number }> {
     const n = b.labels.length;
     const { tg, session } = await this.graphFor(n);
     this.step++;
@@ -139,6 +173,7 @@ export class Trainer {
     if (tg.optimizer !== 'none') {
       feeds.lr = { dtype: DataType.FLOAT, dims: [], data: Float32Array.of(lr) };
       feeds.step = { dtype: DataType.FLOAT, dims: [], data: Float32Array.of(this.step) };
+      if (this.fedBeta1) feeds.beta1 = { dtype: DataType.FLOAT, dims: [], data: Float32Array.of(beta1) };
     }
     const out = await session.run(feeds, [tg.loss, tg.logits, ...tg.feedback.values()]);
     for (const [input, output] of tg.feedback) this.feeds.set(input, out[output]!);
@@ -154,6 +189,7 @@ export class Trainer {
     const history: EpochInfo[] = [];
     for (let epoch = 1; epoch <= o.epochs; epoch++) {
       const order = epochOrder(train, { shuffle: true, seed: o.seed + epoch, subset: opts.subset });
+      const augmenter = o.augment ? new Augmenter(augmentSeed(o.seed, epoch), o.augment === true ? {} : o.augment) : undefined;
       const t0 = performance.now();
       let lossSum = 0;
       let correct = 0;
@@ -162,11 +198,23 @@ export class Trainer {
       for (let i = 0; i < perEpoch; i++) {
         const idx = order.subarray(i * o.batch, Math.min(order.length, (i + 1) * o.batch));
         lr = learningRate(o.schedule, o.lr, this.step, total);
-        const r = await this.trainStep(makeBatch(train, idx), lr);
+        const beta1 = this.fedBeta1 ? oneCycleMomentum(this.step, total) : undefined;
+        const batch = augmenter ? { ...makeBatch(augmenter.apply(train, idx), identity(idx.length)), indices: idx } : makeBatch(train, idx);
+        const r = await this.trainStep(batch, lr, beta1);
         lossSum += r.loss * idx.length;
         correct += r.correct;
         samples += idx.length;
-        await o.onStep?.({ epoch, step: this.step, batchInEpoch: i + 1, batchesPerEpoch: perEpoch, samples: idx.length, loss: r.loss, correct: r.correct, lr });
+        await o.onStep?.({
+          epoch,
+          step: this.step,
+          batchInEpoch: i + 1,
+          batchesPerEpoch: perEpoch,
+          samples: idx.length,
+          loss: r.loss,
+          correct: r.correct,
+          lr,
+          beta1,
+        });
       }
       const seconds = (performance.now() - t0) / 1000;
       const info: EpochInfo = { epoch, loss: lossSum / samples, trainAccuracy: correct / samples, seconds, samplesPerSecond: samples / seconds, lr };
@@ -204,6 +252,10 @@ export class Trainer {
     for (const { session } of this.graphs.values()) await session.release();
     this.graphs.clear();
   }
+}
+
+function identity(n: number): Uint32Array {
+  return Uint32Array.from({ length: n }, (_, i) => i);
 }
 
 function hostOf(t: Tensor): HostTensor {
