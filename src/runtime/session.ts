@@ -25,6 +25,11 @@ export interface SessionOptions {
   optimizedModelFilePath?: string;
   /** Let intra-op threads spin while waiting (fast, but burns cores that others share). Default true. */
   allowSpinning?: boolean;
+  /**
+   * Per-node profiling (node backend): onnxruntime writes a Chrome-trace JSON named
+   * `<profileFilePrefix>_<date>.json` with every kernel's time; `endProfiling()` closes it.
+   */
+  profileFilePrefix?: string;
   /** A name for messages: the file, or the model's purpose. */
   label?: string;
 }
@@ -90,6 +95,11 @@ export class Session {
     await this.inner.run((feeds as unknown as { ortFeeds: Record<string, OrtTensor> }).ortFeeds);
   }
 
+  /** Stops profiling (sessions created with `profileFilePrefix`) and flushes the trace file. */
+  endProfiling(): void {
+    this.inner.endProfiling();
+  }
+
   async release(): Promise<void> {
     await this.inner.release();
   }
@@ -128,6 +138,10 @@ export async function createSession(model: Model | Uint8Array | string, opts: Se
       options.interOpNumThreads = 1;
     }
     if (opts.optimizedModelFilePath) options.optimizedModelFilePath = opts.optimizedModelFilePath;
+    if (opts.profileFilePrefix) {
+      options.enableProfiling = true;
+      options.profileFilePrefix = opts.profileFilePrefix;
+    }
     if (opts.allowSpinning === false) options.extra = { session: { intra_op: { allow_spinning: '0' } } };
   } else {
     options.executionProviders = ['wasm'];
