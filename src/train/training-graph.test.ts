@@ -7,6 +7,7 @@ import { DataType } from '../onnx/proto.js';
 import { createSession } from '../runtime/session.js';
 import type { HostTensor } from '../runtime/tensors.js';
 import { Rng } from '../data/rng.js';
+import { bundledFashionMnistDir, openIdxDataset } from '../data/dataset.js';
 import { gradcheck, formatReport } from './gradcheck.js';
 import { kdLoss } from './losses.js';
 import { buildTrainingGraph, defaultTrainable } from './training-graph.js';
@@ -160,4 +161,37 @@ test('whole-model gradient of ref-cnn (batch 2) against finite differences on sa
     { rules: RULES },
   );
   assert.ok(r.ok, formatReport(r));
+});
+
+test('Relu → MaxPool runs as MaxPool → Relu with the same loss and gradients (ref-cnn, real Fashion-MNIST ties)', async () => {
+  const ds = await openIdxDataset(bundledFashionMnistDir(), { split: 'test' });
+  const n = 16;
+  const feeds: Record<string, HostTensor> = {
+    input: f32([n, 1, 28, 28], Float32Array.from(ds.images.subarray(0, n * 784), (v) => v / 255)),
+    labels: { dtype: DataType.INT64, dims: [n], data: BigInt64Array.from(ds.labels.subarray(0, n), (l) => BigInt(l)) },
+  };
+  const run = async (keepOrder: boolean) => {
+    const m = buildArchitecture('ref-cnn', { seed: 4 });
+    // A second use of the ReLU outputs keeps Relu → MaxPool as it is: the reference.
+    if (keepOrder) for (const r of ['relu1', 'relu2']) m.graph.outputs.push(m.graph.findValue(r)!);
+    const tg = buildTrainingGraph(m, { loss: 'cross-entropy', optimizer: 'none', batch: n });
+    const order = tg.model.graph.nodes.filter((x) => x.opType === 'Relu' || x.opType === 'MaxPool').map((x) => x.opType);
+    const s = await createSession(tg.model);
+    const f = { ...feeds };
+    for (const [k, t] of tg.params) f[k] = { dtype: t.dtype, dims: [...t.dims], data: t.toArray() as Float32Array };
+    const out = await s.run(f);
+    await s.release();
+    return { order, out };
+  };
+  const swapped = await run(false);
+  const ref = await run(true);
+  assert.deepEqual(swapped.order.slice(0, 4), ['MaxPool', 'Relu', 'MaxPool', 'Relu']);
+  assert.deepEqual(ref.order.slice(0, 4), ['Relu', 'MaxPool', 'Relu', 'MaxPool']);
+  for (const name of ['loss', 'grad.conv1.weight', 'grad.conv1.bias', 'grad.conv2.weight', 'grad.conv2.bias', 'grad.fc1.weight']) {
+    const a = swapped.out[name]!.data as Float32Array;
+    const b = ref.out[name]!.data as Float32Array;
+    let [scale, worst] = [0, 0];
+    b.forEach((v, i) => ([scale, worst] = [Math.max(scale, Math.abs(v)), Math.max(worst, Math.abs(a[i]! - v))]));
+    assert.ok(worst <= 1e-5 * scale, `${name}: max |Δ| ${worst} (scale ${scale})`);
+  }
 });

