@@ -57,6 +57,10 @@ const CONV: ConvCase[] = [
   { name: 'auto_pad SAME_LOWER kernel 4', x: [2, 1, 6, 7], w: [2, 1, 4, 4], attrs: { auto_pad: 'SAME_LOWER' } },
   { name: 'auto_pad VALID stride 3', x: [1, 2, 10, 11], w: [2, 2, 3, 2], attrs: { auto_pad: 'VALID', strides: [3, 3] } },
   { name: '1-D stride 2 pads [1,2]', x: [2, 2, 10], w: [3, 2, 4], bias: true, attrs: { strides: [2], pads: [1, 2] } },
+  // The by-tap weight gradient (convWeightGradTaps): 1×1 kernels, and stride 1 with C = 1 or ≥ 8 and ≥ 100 output positions.
+  { name: 'taps: 3×3 pad 1, C = 1, 12×12', x: [2, 1, 12, 12], w: [3, 1, 3, 3], bias: true, attrs: { pads: [1, 1, 1, 1] } },
+  { name: 'taps: C = 8, dilation 2, asymmetric pads', x: [1, 8, 10, 12], w: [2, 8, 3, 2], attrs: { dilations: [2, 2], pads: [1, 0, 2, 1] } },
+  { name: 'taps: 3-D 1×1×1', x: [2, 3, 2, 3, 4], w: [4, 3, 1, 1, 1], bias: true, attrs: {} },
   { name: '3-D stride [1,2,1] pad 1', x: [1, 2, 4, 5, 4], w: [2, 2, 2, 3, 2], attrs: { strides: [1, 2, 1], pads: [1, 1, 1, 1, 1, 1] } },
 ];
 

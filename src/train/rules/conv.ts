@@ -26,6 +26,14 @@
  * ConvTranspose with auto_pad SAME_* or output_shape is not supported (ORT and the ONNX spec have
  * disagreed on how those split the padding).
  *
+ * Group-1 weight gradient by taps (convWeightGradTaps): one batched MatMul per kernel tap over a
+ * strided Slice of xp, where that measured faster than the swapped Conv (onnxruntime-node 1.30 CPU,
+ * 1 thread, CPU ms per dW, median of 30 interleaved runs; [N,C,H→M, k, s]):
+ *   1×1:  16,144,28→32  26.7 → 2.6;   16,96,56→24  65.5 → 6.4     (taps: always)
+ *   3×3 s1: 64,1,28→16  1.69 → 1.03;  64,16,14→32  6.6 → 3.9;  64,32,28→32  50 → 31;
+ *           64,64,14→64  50 → 37;     64,128,7→128  30 → 36 (worse: few output positions)
+ *   3×3 s2: 16,3,224→32  31 → 73;     8,16,30→8  0.83 → 0.90   (worse: stride, or C = 3)
+ * so taps for 1×1 kernels, and for stride-1 kernels with C = 1 or C ≥ 8 and ≥ 100 output positions.
  * Stride-1 depthwise input gradient: a Conv with the kernel flipped in space (pads d·(k−1) − p),
  * about 10–30% faster in ORT than ConvTranspose for MobileNetV2's 3×3 layers; for ordinary Convs
  * the two measured the same, so ConvTranspose (any stride) stays.
@@ -148,6 +156,45 @@ export function convWeightGrad(g: GraphBuilder, node: Node, x: Value, dy: Value,
   return g.Transpose(dw, [1, 0, ...spatial]);
 }
 
+/**
+ * Group-1 weight gradient as one batched MatMul per kernel tap a (k… taps, row-major):
+ *   dW[:, :, a] = Σ_n xp[n, :, a·d + s·o]  (C × O)  ·  dy[n]ᵀ  (O × M)
+ * xp (x with only the padding a window reads) is sliced once per tap (strided Slice), dyᵀ [N, O, M]
+ * is shared, the K products [N, C, M] are concatenated to [N, K·C, M], summed over N, and
+ * reordered to [M, C, k…].
+ */
+export function convWeightGradTaps(g: GraphBuilder, x: Value, dy: Value, geo: Geometry, xs: readonly number[], ys: readonly number[]): Value {
+  const [n, c, m] = [xs[0]!, xs[1]!, ys[1]!];
+  const sp = xs.length - 2;
+  const spatial = range(2, 2 + sp);
+  const inSize = xs.slice(2);
+  const outSize = ys.slice(2);
+  const o = outSize.reduce((a, b) => a * b, 1);
+  const reach = outSize.map((os, a) => geo.s[a]! * (os - 1) + geo.d[a]! * (geo.k[a]! - 1) + 1);
+  const endPad = reach.map((r, a) => Math.max(0, r - inSize[a]! - geo.pb[a]!));
+  const xp = [...geo.pb, ...endPad].some((p) => p > 0) ? g.Pad(x, [0, 0, ...geo.pb, 0, 0, ...endPad]) : x;
+  const dyt = g.Transpose(g.Reshape(dy, [n, m, o]), [0, 2, 1]);
+  const taps = geo.k.reduce((a, b) => a * b, 1);
+  const parts: Value[] = [];
+  for (let t = 0; t < taps; t++) {
+    const tap = geo.k.map((_, a) => Math.floor(t / geo.k.slice(a + 1).reduce((p, q) => p * q, 1)) % geo.k[a]!);
+    const starts = tap.map((ta, a) => ta * geo.d[a]!);
+    const whole = starts.every((st, a) => st === 0 && geo.s[a] === 1 && outSize[a] === inSize[a]! + geo.pb[a]! + endPad[a]!);
+    const sl = whole ? xp : g.Slice(xp, starts, starts.map((st, a) => st + geo.s[a]! * (outSize[a]! - 1) + 1), spatial, unlessAll(geo.s, 1));
+    parts.push(g.MatMul(g.Reshape(sl, [n, c, o]), dyt));
+  }
+  const summed = g.ReduceSum(parts.length === 1 ? parts[0]! : g.Concat(parts, 1), [0], { keepdims: 0 });
+  return g.Transpose(g.Reshape(summed, [...geo.k, c, m]), [sp + 1, sp, ...range(0, sp)]);
+}
+
+/** Whether convWeightGradTaps beats the swapped Conv for this shape (measurements in the header). */
+function tapsPay(geo: Geometry, xs: readonly number[], ys: readonly number[]): boolean {
+  if (geo.k.every((k) => k === 1)) return true;
+  const c = xs[1]!;
+  const positions = ys.slice(2).reduce((a, b) => a * b, 1);
+  return geo.s.every((s) => s === 1) && (c === 1 || c >= 8) && positions >= 100;
+}
+
 /** Σ of `dy` over every axis but the channel axis 1 → [C]. */
 export function sumButChannel(g: GraphBuilder, dy: Value, rank: number): Value {
   return g.ReduceSum(dy, [0, ...range(2, rank)], { keepdims: 0 });
@@ -162,7 +209,7 @@ export const convRules: GradRuleTable = {
     const group = node.getInt('group', 1);
     const geo = windowGeometry(node, xs.slice(2), ws.slice(2));
     const dx = needs[0] ? (depthwiseInputGrad(g, dy!, w, geo, group, ws) ?? sumWindows(g, dy!, w, geo, xs.slice(2), ys.slice(2), group)) : null;
-    const dw = needs[1] ? convWeightGrad(g, node, x, dy!, geo, group, xs, ys) : null;
+    const dw = needs[1] ? (group === 1 && tapsPay(geo, xs, ys) ? convWeightGradTaps(g, x, dy!, geo, xs, ys) : convWeightGrad(g, node, x, dy!, geo, group, xs, ys)) : null;
     const db = b && needs[2] ? sumButChannel(g, dy!, ys.length) : null;
     return [dx, dw, db];
   },
