@@ -9,7 +9,9 @@
  *          w′ = w − (lr/(1−β₁ᵗ)) · m′ / (√v′/√(1−β₂ᵗ) + ε)
  *   AdamW  as Adam with g′ = g, and decoupled decay first: w ← w·(1 − lr·λ)
  *
- * The bias-correction scalars are computed once per step and shared by every parameter. With
+ * The bias-correction scalars are computed once per step and shared by every parameter; Adam
+ * folds √(1−β₂ᵗ) into them, w′ = w − α̂·m′/(√v′ + ε̂) with α̂ = lr·√(1−β₂ᵗ)/(1−β₁ᵗ) and
+ * ε̂ = ε·√(1−β₂ᵗ) (the same value, one tensor-sized Mul less per parameter). With
  * `beta1Input`, β₁ is the scalar graph input `beta1` fed each step (one-cycle momentum, as
  * PyTorch's OneCycleLR sets betas[0]); bias correction then uses the current β₁, as torch.optim.Adam does.
  */
@@ -84,8 +86,8 @@ function sgd(mu: number, nesterov: boolean, wd: number): Optimizer {
 function adam(b1: number, b2: number, eps: number, wd: number, decoupled: boolean, fedBeta1: boolean): Optimizer {
   let beta1: Value; // β₁, and 1 − β₁
   let oneMinusBeta1: Value;
-  let stepSize: Value; // lr / (1 − β₁ᵗ)
-  let invSqrtBc2: Value; // 1 / √(1 − β₂ᵗ)
+  let stepSize: Value; // α̂ = lr·√(1 − β₂ᵗ) / (1 − β₁ᵗ)
+  let epsHat: Value; // ε̂ = ε·√(1 − β₂ᵗ)
   let decay: Value | null = null; // 1 − lr·λ
   return {
     stateNames: ['m', 'v'],
@@ -93,15 +95,16 @@ function adam(b1: number, b2: number, eps: number, wd: number, decoupled: boolea
       const one = g.scalar(1);
       beta1 = fedBeta1 ? g.input('beta1', DataType.FLOAT, []) : g.scalar(b1);
       oneMinusBeta1 = fedBeta1 ? g.Sub(one, beta1, { name: 'adam.one_minus_beta1' }) : g.scalar(1 - b1);
-      stepSize = g.Div(lr, g.Sub(one, g.Pow(beta1, step)), { name: 'adam.step_size' });
-      invSqrtBc2 = g.Reciprocal(g.Sqrt(g.Sub(one, g.Pow(g.scalar(b2), step))), { name: 'adam.inv_sqrt_bc2' });
+      const sqrtBc2 = g.Sqrt(g.Sub(one, g.Pow(g.scalar(b2), step)), { name: 'adam.sqrt_bc2' });
+      stepSize = g.Div(g.Mul(lr, sqrtBc2), g.Sub(one, g.Pow(beta1, step)), { name: 'adam.step_size' });
+      epsHat = g.Mul(g.scalar(eps), sqrtBc2, { name: 'adam.eps' });
       if (decoupled && wd) decay = g.Sub(one, g.Mul(lr, g.scalar(wd)), { name: 'adamw.decay' });
     },
     update(g, w, grad, [m, v]) {
       const g1 = decoupled ? grad : decayed(g, grad, w, wd);
       const m1 = g.Add(g.Mul(m!, beta1), g.Mul(g1, oneMinusBeta1));
       const v1 = g.Add(g.Mul(v!, g.scalar(b2)), g.Mul(g.Mul(g1, g1), g.scalar(1 - b2)));
-      const denom = g.Add(g.Mul(g.Sqrt(v1), invSqrtBc2), g.scalar(eps));
+      const denom = g.Add(g.Sqrt(v1), epsHat);
       const w0 = decay ? g.Mul(w, decay) : w;
       return { param: g.Sub(w0, g.Mul(g.Div(m1, denom), stepSize)), state: [m1, v1] };
     },
