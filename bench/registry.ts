@@ -5,5 +5,6 @@
 import type { Benchmark } from './lib.js';
 import { largeModel } from './large-model.js';
 import { runtimeOverhead } from './runtime-overhead.js';
+import { train } from './train.js';
 
-export const BENCHMARKS: readonly Benchmark[] = [runtimeOverhead, largeModel];
+export const BENCHMARKS: readonly Benchmark[] = [runtimeOverhead, largeModel, train];

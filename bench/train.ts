@@ -1,0 +1,148 @@
+/**
+ * Training speed of the reference CNN (src/models/ref-cnn.ts) at batch 64: whole optimizer steps
+ * through `Trainer.trainStep` — assembling the batch from Fashion-MNIST bytes, feeding it with the
+ * weights and optimizer state, one onnxruntime run of forward + loss + backward + update, and
+ * taking the updated tensors back — against the same model's forward pass alone, in the same run.
+ *
+ *   trainOverForward = step ms / forward ms    (per round, then the median over rounds)
+ *   samplesPerSecond = 64 / step ms            (step ms: median over every timed step)
+ *
+ * Adam on 1 and 2 intra-op threads, SGD (momentum 0.9) on 1 thread; spinning off (the machine's
+ * cores are shared). Each round times `steps` training steps, then `forwards` forward runs of a
+ * session created with the same options (createSession: graph optimization `all`, sequential,
+ * memory pattern and arena), so load drift hits both sides alike. `…Min` figures use each side's
+ * fastest run, the least disturbed by other processes. PyTorch's figures from issue 3 sit in
+ * `config.context` for reading the absolute numbers; they are not targets of this run.
+ */
+import { DataType } from '../src/onnx/proto.js';
+import { epochOrder, makeBatch } from '../src/data/batcher.js';
+import { openDataset } from '../src/data/dataset.js';
+import { buildArchitecture } from '../src/models/index.js';
+import { createSession } from '../src/runtime/session.js';
+import { Trainer } from '../src/train/trainer.js';
+import type { OptimizerConfig } from '../src/train/optimizers.js';
+import { median, round, type Benchmark, type BenchContext, type Section } from './lib.js';
+
+const BATCH = 64;
+
+interface Plan {
+  rounds: number;
+  warmup: number;
+  /** Timed training steps per round. */
+  steps: number;
+  /** Timed forward runs per round. */
+  forwards: number;
+}
+
+const FULL: Plan = { rounds: 7, warmup: 5, steps: 20, forwards: 40 };
+const QUICK: Plan = { rounds: 2, warmup: 2, steps: 5, forwards: 10 };
+
+interface Case {
+  key: string;
+  optimizer: OptimizerConfig;
+  threads: number;
+}
+
+const CASES: Case[] = [
+  { key: 'adam.threads1', optimizer: { name: 'adam' }, threads: 1 },
+  { key: 'adam.threads2', optimizer: { name: 'adam' }, threads: 2 },
+  { key: 'sgd.threads1', optimizer: { name: 'sgd', momentum: 0.9 }, threads: 1 },
+];
+
+const stats = (xs: number[]) => ({ medianMs: round(median(xs)), minMs: round(Math.min(...xs)) });
+
+async function measure(c: Case, plan: Plan, ctx: BenchContext) {
+  const train = await openDataset('fashion-mnist', { split: 'train' });
+  const model = buildArchitecture('ref-cnn', { seed: 0 });
+  const session = { allowSpinning: false };
+  const trainer = new Trainer(model, { epochs: 1, batch: BATCH, optimizer: c.optimizer, threads: c.threads, session });
+  const forward = await createSession(model, { threads: c.threads, ...session, label: 'ref-cnn forward' });
+  const order = epochOrder(train, { shuffle: true, seed: 1 });
+  let cursor = 0;
+  const nextBatch = () => {
+    if (cursor + BATCH > order.length) cursor = 0;
+    const idx = order.subarray(cursor, cursor + BATCH);
+    cursor += BATCH;
+    return makeBatch(train, idx);
+  };
+  const probe = nextBatch();
+  const prepared = forward.prepare({ input: { dtype: DataType.FLOAT, dims: probe.dims, data: probe.x } });
+  try {
+    for (let i = 0; i < plan.warmup; i++) {
+      await trainer.trainStep(nextBatch(), 1e-3);
+      await forward.runPrepared(prepared);
+    }
+    const steps: number[] = [];
+    const forwards: number[] = [];
+    const perRound: number[] = [];
+    const perRoundMin: number[] = [];
+    for (let r = 0; r < plan.rounds; r++) {
+      const s: number[] = [];
+      const f: number[] = [];
+      const time = async (fn: () => Promise<unknown>, into: number[]) => {
+        const t0 = performance.now();
+        await fn();
+        into.push(performance.now() - t0);
+      };
+      // Alternate which side goes first, so that neither always follows the other's cache state.
+      const trainSide = async () => {
+        for (let i = 0; i < plan.steps; i++) await time(() => trainer.trainStep(nextBatch(), 1e-3), s);
+      };
+      const forwardSide = async () => {
+        for (let i = 0; i < plan.forwards; i++) await time(() => forward.runPrepared(prepared), f);
+      };
+      for (const side of r % 2 === 0 ? [trainSide, forwardSide] : [forwardSide, trainSide]) await side();
+      steps.push(...s);
+      forwards.push(...f);
+      perRound.push(median(s) / median(f));
+      perRoundMin.push(Math.min(...s) / Math.min(...f));
+      ctx.log(`  ${c.key} round ${r + 1}/${plan.rounds}: step ${median(s).toFixed(2)} ms, forward ${median(f).toFixed(2)} ms`);
+    }
+    return { step: stats(steps), forward: stats(forwards), perRound, perRoundMin, dataset: train.source };
+  } finally {
+    await trainer.close();
+    await forward.release();
+  }
+}
+
+export const train: Benchmark = {
+  name: 'train',
+  description: 'ref-cnn training steps (batch 64, Fashion-MNIST, Adam 1/2 threads, SGD 1 thread) against its forward pass in the same run',
+  async run(ctx): Promise<Section> {
+    const plan = ctx.quick ? QUICK : FULL;
+    const ratios: Section['ratios'] = {};
+    const measurements: Record<string, unknown> = {};
+    let dataset = '';
+    for (const c of CASES) {
+      const m = await measure(c, plan, ctx);
+      dataset = m.dataset ?? '';
+      ratios[`${c.key}.trainOverForward`] = round(median(m.perRound));
+      ratios[`${c.key}.trainOverForwardMin`] = round(median(m.perRoundMin));
+      measurements[c.key] = {
+        stepMs: m.step,
+        forwardMs: m.forward,
+        samplesPerSecond: round((BATCH * 1000) / m.step.medianMs),
+        samplesPerSecondBest: round((BATCH * 1000) / m.step.minMs),
+        perRoundTrainOverForward: m.perRound.map(round),
+      };
+    }
+    return {
+      description: this.description,
+      config: {
+        model: 'ref-cnn (206,922 parameters)',
+        batch: BATCH,
+        dataset,
+        session: 'createSession defaults (graph optimization all, sequential, memory pattern, arena), allowSpinning false',
+        ...plan,
+        context: {
+          source: 'issue 3 (same machine, PyTorch 1.13; not measured by this run)',
+          pytorchSgdStepMs1Thread: 8.9,
+          pytorchAdamEpochSamplesPerSecond2Threads: 11100,
+          handBuiltOnnxPrototypeStepMs1Thread: 11.0,
+        },
+      },
+      ratios,
+      measurements,
+    };
+  },
+};
