@@ -9,13 +9,14 @@ import { convertCommand } from './convert.js';
 import { demoCommand } from './demo.js';
 import { evalCommand } from './eval.js';
 import { inspectCommand } from './inspect.js';
+import { pruneCommand } from './prune.js';
 import { quantizeCommand } from './quantize.js';
 import { runCommand } from './run.js';
 import { trainCommand } from './train.js';
 import { trainGraphCommand } from './train-graph.js';
 import { parse, UsageError, type Command, type CommandIO } from './command.js';
 
-export const commands: readonly Command[] = [inspectCommand, runCommand, evalCommand, benchCommand, convertCommand, trainCommand, trainGraphCommand, quantizeCommand, demoCommand];
+export const commands: readonly Command[] = [inspectCommand, runCommand, evalCommand, benchCommand, convertCommand, trainCommand, trainGraphCommand, pruneCommand, quantizeCommand, demoCommand];
 
 export const EXIT_BUG = 70;
 
