@@ -65,6 +65,9 @@ convs, the next layer's inputs, a Gemm after Flatten, Concat); channels joined b
 are removed together. Graph outputs keep their channels.
   --sparsity S        fraction of channels removed from every group (default 0.5)
   --target-macs F     instead: the smallest uniform fraction that brings MACs to ≤ F × the original
+  --channel-multiple M  keep a multiple of M channels in every group whose size is one (default 8;
+                      1 turns it off): CPU kernels work in blocks of 8/16 channels, and odd
+                      counts can make a pruned model slower than the dense one
 
 Schedules and fine-tuning (unstructured):
   --schedule S        oneshot (default); iterative (each step removes the same fraction of what
@@ -94,6 +97,7 @@ Examples:
     exclude: { type: 'string' },
     structured: { type: 'boolean' },
     'target-macs': { type: 'string' },
+    'channel-multiple': { type: 'string' },
     schedule: { type: 'string' },
     steps: { type: 'string' },
     'finetune-epochs': { type: 'string' },
@@ -173,7 +177,8 @@ Examples:
     let ratio: number | undefined;
     if (structured) {
       const targetMacs = str(args, 'target-macs') === undefined ? undefined : num(args, 'target-macs', 0.5);
-      const r = pruneChannels(model, { ratio: sparsity, targetMacs, criterion: method as 'l1' | 'l2', include, exclude });
+      const channelMultiple = int(args, 'channel-multiple', 8, { min: 1 });
+      const r = pruneChannels(model, { ratio: sparsity, targetMacs, criterion: method as 'l1' | 'l2', include, exclude, channelMultiple });
       groups = r.groups;
       ratio = r.ratio;
       pruned = ft ? (await finetune(r.model, undefined, ft)).model : r.model;

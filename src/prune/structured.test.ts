@@ -100,7 +100,7 @@ test('--target-macs 0.5: teacher and MobileNetV2 end at ≤ 50% of their MACs an
 test('equivalence: removing channels that are already zero gives the original outputs (teacher, MobileNetV2)', async () => {
   for (const [m, shape] of [[buildArchitecture('teacher', { seed: 4 }), [4, 1, 28, 28]], [mnv2(), [2, 3, 32, 32]]] as const) {
     zeroEveryFourthChannel(m);
-    const { model: p, groups } = pruneChannelsAtRatio(m, 0.25);
+    const { model: p, groups } = pruneChannelsAtRatio(m, 0.25, { channelMultiple: 1 });
     for (const g of groups) assert.equal(g.kept, g.fixed ? g.channels : g.channels - g.channels / 4, g.sources.join(','));
     assert.ok(countMacs(p).total < 0.7 * countMacs(m).total);
     const x = inputs([...shape], 5);
@@ -116,7 +116,7 @@ test('MobileNetV2: residual Adds join channel groups, pruned as one; depthwise c
   const groups = analyzeChannels(m).groups;
   const joined = groups.filter((g) => g.sources.length > 1).map((g) => `${g.channels}:${g.sources.map((s) => s.node.name.split('.')[1]).join('+')}`);
   assert.deepEqual(joined, ['24:2+3', '32:4+5+6', '64:7+8+9+10', '96:11+12+13', '160:14+15+16']);
-  const { model: p } = pruneChannelsAtRatio(m, 0.5);
+  const { model: p } = pruneChannelsAtRatio(m, 0.5, { channelMultiple: 1 });
   for (const b of [7, 8, 9, 10]) assert.deepEqual(dims(p, `features.${b}.conv.2.weight`).slice(0, 1), [32], `block ${b} projects to 32`);
   for (const b of [8, 9, 10]) assert.equal(dims(p, `features.${b}.conv.0.0.weight`)[1], 32, `block ${b} expands from 32`);
   // depthwise: W [C,1,3,3] with group C, C = the (pruned) expansion width
@@ -124,4 +124,17 @@ test('MobileNetV2: residual Adds join channel groups, pruned as one; depthwise c
   assert.deepEqual(dims(p, 'features.8.conv.1.0.weight'), [192, 1, 3, 3]);
   assert.equal(dw.getInt('group'), 192);
   assert.deepEqual(dims(p, 'classifier.1.weight'), [10, 640]);
+});
+
+test('kept channel counts are rounded up to a multiple of 8 (groups whose size is one), never past the group', () => {
+  const m = mnv2();
+  for (const ratio of [0.3, 0.5, 0.9]) {
+    const { groups } = pruneChannelsAtRatio(m, ratio);
+    for (const g of groups) {
+      if (g.fixed) continue;
+      const exact = g.channels - Math.min(Math.floor(ratio * g.channels), g.channels - 1);
+      const want = g.channels % 8 === 0 ? Math.min(g.channels, Math.ceil(exact / 8) * 8) : exact;
+      assert.equal(g.kept, want, `${g.sources.join(',')} at ratio ${ratio}`);
+    }
+  }
 });
