@@ -81,6 +81,8 @@ export const CLIENT_SCRIPT = String.raw`
     var xMin = Math.min.apply(null, xs), xMax = Math.max.apply(null, xs);
     var yMin = Math.min.apply(null, ys), yMax = Math.max.apply(null, ys);
     var yPad = Math.max(0.5, 0.12 * (yMax - yMin));
+    // y range on whole half-points, so the axis reads 89.0% … 92.5%
+    var yLo = Math.max(0, Math.floor(2 * (yMin - yPad)) / 2), yHi = Math.min(100, Math.ceil(2 * (yMax + yPad)) / 2);
     var frontier = s.points.filter(function (p) { return p.frontier; }).sort(function (a, b) { return a.x - b.x; });
     return new Chart(canvas, {
       type: 'scatter',
@@ -114,7 +116,7 @@ export const CLIENT_SCRIPT = String.raw`
             title: { display: true, text: s.xTitle }, grid: { color: COLOR.grid },
           },
           y: {
-            min: Math.max(0, yMin - yPad), max: Math.min(100, yMax + yPad),
+            min: yLo, max: yHi,
             ticks: { callback: function (v) { return v.toFixed(1) + '%'; } },
             title: { display: true, text: 'top-1 accuracy' }, grid: { color: COLOR.grid },
           },
@@ -157,7 +159,7 @@ export const CLIENT_SCRIPT = String.raw`
         datasets: [{
           label: s.xTitle, data: s.bars.map(function (b) { return b.value; }),
           backgroundColor: s.bars.map(function (b) { return b.flag ? COLOR.flag : COLOR.bar; }),
-          borderRadius: 3, barPercentage: 0.85, categoryPercentage: 0.85,
+          borderRadius: 3, barPercentage: 0.85, categoryPercentage: 0.85, maxBarThickness: 22,
         }],
       },
       options: {

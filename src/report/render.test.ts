@@ -27,12 +27,27 @@ test('pareto frontier: dominated points are the ones beaten in both accuracy and
 test('chart specs: the sample pipeline has every step on the size frontier and prune off the latency one', () => {
   const specs = chartSpecs(sampleReport());
   const [size, latency] = specs.pareto;
-  assert.deepEqual(size!.points.map((p) => p.frontier), [true, true, true, true]);
+  assert.deepEqual(
+    size!.points.map((p) => p.frontier),
+    [true, true, true, true],
+  );
   // prune is slower (0.124 ms) and less accurate than distill (0.121 ms)
-  assert.deepEqual(latency!.points.map((p) => p.frontier), [true, true, false, true]);
-  assert.deepEqual(size!.points.map((p) => p.x), [1_562_004, 100_817, 61_250, 17_406]);
+  assert.deepEqual(
+    latency!.points.map((p) => p.frontier),
+    [true, true, false, true],
+  );
+  assert.deepEqual(
+    size!.points.map((p) => p.x),
+    [1_562_004, 100_817, 61_250, 17_406],
+  );
   assert.equal(latency!.points[3]!.y, 89.48);
-  assert.deepEqual(specs.bars.map((b) => [b.id, b.bars.length]), [['sensitivity', 6], ['sparsity', 2]]);
+  assert.deepEqual(
+    specs.bars.map((b) => [b.id, b.bars.length]),
+    [
+      ['sensitivity', 6],
+      ['sparsity', 2],
+    ],
+  );
   assert.equal(specs.bars[1]!.bars[1]!.value, 60);
   assert.match(specs.bars[1]!.bars[1]!.detail, /27,040 weights, 10,816 non-zero/);
 });
@@ -94,7 +109,11 @@ test('bad data: one-line E_BAD_INPUT naming the step, node or field', () => {
   for (const [what, spoil, message] of cases) {
     const d = sampleReport();
     spoil(d);
-    assert.throws(() => renderReport(d), (e: unknown) => e instanceof LitheError && e.code === 'E_BAD_INPUT' && message.test(e.message) && !e.message.includes('\n'), what);
+    assert.throws(
+      () => renderReport(d),
+      (e: unknown) => e instanceof LitheError && e.code === 'E_BAD_INPUT' && message.test(e.message) && !e.message.includes('\n'),
+      what,
+    );
   }
 });
 
@@ -113,7 +132,10 @@ test('sensitivity: MSE on a log axis, exact nodes (+∞ dB) past the longest bar
     { node: 'b', op: 'Flatten', sqnrDb: Infinity },
   ];
   const db = chartSpecs(d).bars[0]!;
-  assert.deepEqual(db.bars.map((b) => b.value), [30, 33]);
+  assert.deepEqual(
+    db.bars.map((b) => b.value),
+    [30, 33],
+  );
   assert.match(db.bars[1]!.detail, /exact \(∞ dB\)/);
   renderReport(d); // Infinity never reaches the JSON
 });
@@ -130,7 +152,10 @@ test('writeReport: temp file and rename; bad data leaves the old report as it wa
     bad.steps[0]!.latencyMs.p50 = -1;
     assert.throws(() => writeReport(file, bad), /latency p50 -1/);
     assert.equal(readFileSync(file, 'utf8'), 'previous');
-    assert.throws(() => writeReport(join(dir, 'missing', 'report.html'), sampleReport()), (e: unknown) => e instanceof LitheError && e.code === 'E_IO');
+    assert.throws(
+      () => writeReport(join(dir, 'missing', 'report.html'), sampleReport()),
+      (e: unknown) => e instanceof LitheError && e.code === 'E_IO',
+    );
     assert.deepEqual(readdirSync(dir), ['report.html']);
     assert.ok(!existsSync(join(dir, 'missing')));
   } finally {

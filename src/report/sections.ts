@@ -47,11 +47,11 @@ export function renderStepTable(steps: readonly StepReport[], frontier: readonly
   const vsRef = (i: number, s: string, tone = '') => (i === 0 ? '<span class="muted">ref</span>' : `<span class="num ${tone}">${esc(s)}</span>`);
   const rows = steps.map((s, i) => {
     const dpp = s.top1 - ref.top1;
-    const badges = frontier[i]!.map((f) => `<span class="badge">${esc(f)}</span>`).join(' ');
-    const notes = [...(s.notes ?? []), ...(s.file ? [s.file] : [])].map((n) => `<div>${esc(n)}</div>`).join('');
+    const badges = `<span class="badges">${frontier[i]!.map((f) => `<span class="badge">${esc(f)}</span>`).join(' ')}</span>`;
+    const notes = (s.notes ?? []).map((n) => `<div>${esc(n)}</div>`).join('');
+    const kind = `<span class="kind kind-${esc(s.kind.replace(/[^a-z0-9-]/gi, ''))}">${esc(s.kind)}</span>`;
     return [
-      esc(s.name),
-      `<span class="kind kind-${esc(s.kind.replace(/[^a-z0-9-]/gi, ''))}">${esc(s.kind)}</span>`,
+      `${esc(s.name)} ${kind}${s.file ? `<div class="file">${esc(s.file)}</div>` : ''}`,
       num(pct(s.top1)),
       vsRef(i, deltaPp(s.top1, ref.top1), dpp < 0 ? 'bad' : 'good'),
       num(s.top5 === undefined ? '–' : pct(s.top5)),
@@ -67,7 +67,7 @@ export function renderStepTable(steps: readonly StepReport[], frontier: readonly
       `<div class="notes">${notes}</div>`,
     ];
   });
-  const head = ['step', 'kind', 'top-1', 'Δ top-1', 'top-5', 'params', 'MACs', 'size', 'gzip', 'smaller', 'p50 ms', 'p99 ms', 'faster', 'frontier', 'notes'];
+  const head = ['step', 'top-1', 'Δ top-1', 'top-5', 'params', 'MACs', 'size', 'gzip', 'smaller', 'p50 ms', 'p99 ms', 'faster', 'frontier', 'notes'];
   return htmlTable('steps', head, rows);
 }
 
@@ -91,11 +91,22 @@ export function renderConfusion(c: ConfusionReport): string {
     const title = `${c.classes[t]} predicted as ${c.classes[p]}: ${n} (${pct(f, 1)} of ${c.classes[t]})`;
     return `<span class="hm${ink}" style="background: rgba(${rgb}, ${alpha.toFixed(3)})" title="${esc(title)}">${n}</span>`;
   };
-  const rows = c.classes.map((name, t) => [esc(name), ...c.classes.map((_, p) => cell(t, p)), `<span class="num">${esc(pct(share(correct[t]!, rowTotal[t]!), 1))}</span>`]);
-  rows.push(['<span class="muted">precision</span>', ...c.classes.map((_, p) => `<span class="num">${esc(pct(share(correct[p]!, colTotal[p]!), 1))}</span>`), '']);
-  const head = ['true ＼ predicted', ...c.classes.map((n) => `<span class="rot">${esc(n)}</span>`), 'recall'];
+  const rows = c.classes.map((name, t) => [
+    esc(name),
+    ...c.classes.map((_, p) => cell(t, p)),
+    `<span class="num">${esc(pct(share(correct[t]!, rowTotal[t]!), 1))}</span>`,
+  ]);
+  rows.push([
+    '<span class="muted">precision</span>',
+    ...c.classes.map((_, p) => `<span class="num">${esc(pct(share(correct[p]!, colTotal[p]!), 1))}</span>`),
+    '',
+  ]);
+  const head = ['true \\ predicted', ...c.classes.map((n) => `<span class="rot">${esc(n)}</span>`), 'recall'];
   const total = rowTotal.reduce((a, b) => a + b, 0);
-  const acc = share(correct.reduce((a, b) => a + b, 0), total);
+  const acc = share(
+    correct.reduce((a, b) => a + b, 0),
+    total,
+  );
   return `${htmlTable(`confusion k${k}`, head, rows)}\n<p class="caption">${esc(`${thousands(total)} samples, ${pct(acc)} correct. Rows: true class; columns: predicted class; shade: share of the row.`)}</p>`;
 }
 
@@ -108,6 +119,8 @@ export function renderMetadata(meta: ReportData['meta']): string {
     ...Object.entries(meta.extra ?? {}),
   ];
   const dl = pairs.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('\n');
-  const commands = meta.commands.length ? `<pre class="commands"><code>${meta.commands.map((c) => `<span class="prompt">$ </span>${esc(c)}`).join('\n')}</code></pre>` : '';
+  const commands = meta.commands.length
+    ? `<pre class="commands"><code>${meta.commands.map((c) => `<span class="prompt">$ </span>${esc(c)}`).join('\n')}</code></pre>`
+    : '';
   return `<dl class="meta">\n${dl}\n</dl>\n${commands}`;
 }

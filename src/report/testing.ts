@@ -99,7 +99,12 @@ export function sampleReport(): ReportData {
 }
 
 /** Names a model file could carry, each an attempt to break out of text, attribute or script. */
-export const HOSTILE = ['</script><script>window.__pwned = 1</script>', '<img src=x onerror="window.__pwned = 2">', '"><svg onload="window.__pwned = 3">', "' onmouseover='window.__pwned = 4"];
+export const HOSTILE = [
+  '</script><script>window.__pwned = 1</script>',
+  '<img src=x onerror="window.__pwned = 2">',
+  '"><svg onload="window.__pwned = 3">',
+  "' onmouseover='window.__pwned = 4",
+];
 
 export function hostileReport(): ReportData {
   const d = sampleReport();
