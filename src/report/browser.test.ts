@@ -184,3 +184,24 @@ test('report in Chromium: hostile names stay text, run nothing and fetch nothing
   assert.deepEqual(requests, []);
   await page.close();
 });
+
+test('report in Chromium: one step, no per-layer data, no confusion matrix (what `lithe demo` has today)', { skip, timeout: 60_000 }, async () => {
+  const d = sampleReport();
+  d.steps = d.steps.slice(0, 1);
+  delete d.sensitivity;
+  delete d.sparsity;
+  delete d.confusion;
+  const { page, errors, requests } = await open(renderReport(d));
+  const charts = await inspectCharts(page);
+  assert.deepEqual(
+    charts.map((c) => [c.id, c.counts, c.inside]),
+    [
+      ['pareto-size', [1, 1], 2],
+      ['pareto-latency', [1, 1], 2],
+    ],
+  );
+  assert.equal(await page.locator('table.confusion').count(), 0);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(requests, []);
+  await page.close();
+});
