@@ -173,6 +173,11 @@ export interface SaveOptions {
   protobufLimit?: number;
 }
 
+/** An independent deep copy of a model: encoded and decoded again, so nothing is shared. */
+export function cloneModel(model: Model): Model {
+  return loadModel(serializeModel(model));
+}
+
 /** Encodes a model with every tensor embedded, as one buffer (for onnxruntime in memory). */
 export function serializeModel(model: Model, { protobufLimit = PROTOBUF_LIMIT }: Pick<SaveOptions, 'protobufLimit'> = {}): Uint8Array {
   const { chunks, length } = encodeModel(modelToProto(model));

@@ -9,7 +9,7 @@
  */
 import { LitheError } from '../errors.js';
 import type { Model, Node, Value } from '../graph/ir.js';
-import { loadModel, serializeModel } from '../onnx/io.js';
+import { cloneModel } from '../onnx/io.js';
 import { DataType } from '../onnx/proto.js';
 
 export const PRUNABLE_OPS = ['Conv', 'ConvTranspose', 'Gemm', 'MatMul'] as const;
@@ -79,5 +79,4 @@ export function checkLayerNames(model: Model, names: readonly string[], prunable
   if (unprunable.length) throw new LitheError('E_USAGE', `${flagName}: ${unprunable.map((n) => `'${n}'`).join(', ')} has no prunable weight. Prunable layers: ${listed}`);
 }
 
-/** An independent copy of a model (serialized and parsed again). */
-export const cloneModel = (m: Model): Model => loadModel(serializeModel(m));
+export { cloneModel };

@@ -10,7 +10,7 @@
 import { LitheError } from '../errors.js';
 import type { Model } from '../graph/ir.js';
 import { PassManager } from '../graph/pass.js';
-import { loadModel, serializeModel } from '../onnx/io.js';
+import { cloneModel } from '../onnx/io.js';
 import { DataType } from '../onnx/proto.js';
 import { eliminateDeadCode } from '../passes/eliminate-dead-code.js';
 import { foldBatchNorm } from '../passes/fold-batchnorm.js';
@@ -42,9 +42,7 @@ export interface StaticOptions extends Partial<QdqOptions>, PlanOptions {
 }
 
 /** A deep copy through the serializer, so that the caller's model is never touched. */
-export function cloneModel(model: Model): Model {
-  return loadModel(serializeModel(model));
-}
+export { cloneModel };
 
 /** Input checks shared by every mode: float weights present, --exclude names known. */
 export function checkQuantizable(model: Model, exclude: readonly string[] = []): void {
