@@ -10,7 +10,7 @@
 export { LitheError, EXIT_CODES, type ErrorCode } from './errors.js';
 
 // model I/O
-export { loadModel, saveModel, serializeModel, type LoadOptions, type SaveOptions, type ExternalDataOptions } from './onnx/io.js';
+export { loadModel, saveModel, serializeModel, cloneModel, type LoadOptions, type SaveOptions, type ExternalDataOptions } from './onnx/io.js';
 export { DataType } from './onnx/proto.js';
 
 // IR, builder, shape inference, passes
@@ -50,3 +50,20 @@ export { countParams, countMacs, profileModel, renderLayerTable, type ParamCount
 
 // architectures
 export { buildArchitecture, ARCHITECTURES, buildRefCnn, buildStudent, buildTeacher, buildMobileNetV2, type Architecture, type ArchitectureOptions } from './models/index.js';
+
+// training (autodiff over ONNX graphs, run by onnxruntime)
+export { buildTrainingGraph, type TrainingGraph, type TrainingGraphOptions } from './train/training-graph.js';
+export { Trainer, type TrainerOptions, type StepInfo, type EpochInfo, type Schedule } from './train/trainer.js';
+export { crossEntropy, mse, kdLoss, type Loss } from './train/losses.js';
+
+// compression passes
+export { foldBatchNorm } from './passes/fold-batchnorm.js';
+export { quantizeStatic, type StaticOptions, type QuantizeReport } from './quantize/static.js';
+export { quantizeDynamic, type DynamicOptions } from './quantize/dynamic.js';
+export { convertFloat16, type Fp16Options } from './quantize/fp16.js';
+export { pruneUnstructured, computeMasks, applyMasks, sparsityOf, type UnstructuredOptions, type Masks } from './prune/unstructured.js';
+export { pruneChannels, type StructuredOptions, type StructuredResult } from './prune/structured.js';
+export { finetune, pruneScheduled, type FinetuneOptions, type ScheduledOptions } from './prune/finetune.js';
+
+// reports
+export { renderReport, writeReport, type ReportData, type StepReport } from './report/index.js';
