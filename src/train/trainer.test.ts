@@ -111,8 +111,12 @@ test(
   'accuracy: ref-cnn, Adam 1e-3, batch 64, 1 epoch of full Fashion-MNIST ≥ 85.5% test top-1',
   { skip: full ? false : `${SYSTEM_FASHION_MNIST_DIR} is absent (apt install dataset-fashion-mnist)`, timeout: 600_000 },
   async () => {
-    // Measured: 86.23% after 1 epoch (seed 0); 3 epochs via `lithe train` reach the issue's target
-    // (see the closing note). One epoch keeps the suite within its time budget.
+    // Why 85.5%: after 1 epoch, seeds 0/1/2 give 86.27/85.87/86.23% (mean 86.12%, sd 0.22 pp;
+    // `lithe train ref-cnn --epochs 3 --seed S --threads 1 --json`, epoch-1 records). This test fixes
+    // seed 0, so only onnxruntime's thread-order rounding varies (86.23% at 2 threads, 86.27% at
+    // 1). 85.5% is ~3 sd below the seed mean: a real regression (one wrong gradient rule, a broken
+    // optimizer or shuffle costs whole points) fails it, noise does not. The 3-epoch target of the
+    // issue (≥ 89.5%) is checked by CLI runs, not here: seeds 0/1/2 gave 89.36/88.75/89.02%.
     const train = await openDataset('fashion-mnist', { split: 'train' });
     const test = await openDataset('fashion-mnist', { split: 'test' });
     assert.equal(train.size, 60000);
