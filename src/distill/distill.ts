@@ -1,0 +1,166 @@
+/**
+ * A distillation run: the student is trained by lithe's Trainer (training-step graphs in
+ * onnxruntime) on the loss of kd-loss.ts, with the teacher's outputs supplied per batch:
+ *
+ *   cache   (default without augmentation or features) one teacher pass over the training
+ *           samples first, logits fed by sample index
+ *   run     (default with --augment or --features) a teacher run on each batch as the student
+ *           sees it, so augmented samples get the teacher's logits for the same pixels
+ *   graph   the teacher inside the training-step graph (one session run per step)
+ *
+ * For run vs graph on the 585k-parameter teacher and the 27k-parameter student, batch 128, 1
+ * thread: see DEFAULT_PER_BATCH_MODE. The exported model is the student alone: no teacher nodes
+ * ever enter it, and the feature adapters are removed.
+ */
+import { LitheError } from '../errors.js';
+import type { Model } from '../graph/ir.js';
+import type { Batch } from '../data/batcher.js';
+import type { Dataset } from '../data/dataset.js';
+import type { HostTensor } from '../runtime/tensors.js';
+import { clone } from '../train/gradcheck.js';
+import { Trainer, type EpochInfo, type TrainerOptions } from '../train/trainer.js';
+import { addAdapters, removeAdapters, resolveFeatures, type Adapter, type FeaturePair } from './features.js';
+import { distillationLoss, fedTeacher, TEACHER_LOGITS, teacherFeatureInput, type TeacherValues } from './kd-loss.js';
+import { cacheTeacherLogits, cachedRows, checkCompatible, dataInput, embedTeacher, signature, teacherRunner, type TeacherMode, type TeacherRunner } from './teacher.js';
+
+/** Per-batch teacher outputs (augmentation, features): measured faster than 'graph', see the header. */
+export const DEFAULT_PER_BATCH_MODE: TeacherMode = 'run';
+
+/**
+ * The defaults of `lithe distill` (and of recipe distill steps). Placeholder values until the
+ * measurements below are in.
+ */
+export const DISTILL_DEFAULTS = {
+  epochs: 10,
+  temperature: 4,
+  alpha: 0.5,
+  optimizer: 'adamw',
+  lr: 3e-3,
+  weightDecay: 0.01,
+  schedule: 'onecycle',
+  batch: 64,
+} as const;
+
+export interface DistillOptions {
+  teacher: Model;
+  student: Model;
+  /** Names for messages (file paths or architecture names). */
+  teacherLabel?: string;
+  studentLabel?: string;
+  train: Dataset;
+  test?: Dataset;
+  /** Train on these samples only (and cache only their teacher logits). */
+  subset?: Uint32Array;
+  temperature: number;
+  /** Weight of the hard-label cross-entropy. */
+  alpha: number;
+  features?: readonly FeaturePair[];
+  featureWeight?: number;
+  teacherMode?: TeacherMode | 'auto';
+  /** Everything the Trainer takes except the loss. */
+  trainer: Omit<TrainerOptions, 'loss' | 'labelSmoothing'>;
+  /** Progress of the teacher-logit cache pass (samples done, total). */
+  onCache?: (done: number, total: number) => void;
+}
+
+export interface DistillResult {
+  /** The trained student, adapters removed. */
+  model: Model;
+  history: EpochInfo[];
+  teacherMode: TeacherMode;
+  /** Seconds spent caching teacher logits (mode 'cache'). */
+  cacheSeconds?: number;
+}
+
+/** Picks the teacher mode: 'cache' when nothing changes per batch, else the per-batch default. */
+export function chooseTeacherMode(asked: TeacherMode | 'auto' | undefined, perBatch: { augment: boolean; features: boolean }): TeacherMode {
+  const needsBatch = perBatch.augment || perBatch.features;
+  if (!asked || asked === 'auto') return needsBatch ? DEFAULT_PER_BATCH_MODE : 'cache';
+  if (asked === 'cache' && needsBatch)
+    throw new LitheError('E_USAGE', `--teacher-mode cache cannot serve ${perBatch.augment ? '--augment (the teacher must see the augmented batch)' : '--features (feature maps are too big to cache)'}; use run or graph`);
+  return asked;
+}
+
+/** The Trainer with teacher outputs fed before each step and adapters removed from every export. */
+class DistillTrainer extends Trainer {
+  constructor(
+    model: Model,
+    opts: TrainerOptions,
+    private readonly teacherFeeds: ((b: Batch) => Promise<Record<string, HostTensor>>) | undefined,
+    private readonly adapters: readonly Adapter[],
+  ) {
+    super(model, opts);
+  }
+
+  override async trainStep(...args: Parameters<Trainer['trainStep']>): ReturnType<Trainer['trainStep']> {
+    if (!this.teacherFeeds) return super.trainStep(...args);
+    const b = args[0];
+    // The first graphFor fills `feeds` with the weights; teacher feeds must come after it.
+    await this.graphFor(b.labels.length);
+    const extra = await this.teacherFeeds(b);
+    for (const [k, v] of Object.entries(extra)) this.feeds.set(k, v);
+    try {
+      return await super.trainStep(...args);
+    } finally {
+      for (const k of Object.keys(extra)) this.feeds.delete(k);
+    }
+  }
+
+  override exportInference(): Model {
+    return removeAdapters(super.exportInference(), this.adapters);
+  }
+}
+
+export async function distill(o: DistillOptions): Promise<DistillResult> {
+  const labels = { teacher: o.teacherLabel ?? 'teacher', student: o.studentLabel ?? 'student' };
+  checkCompatible(o.teacher, o.student, labels, o.train);
+  const features = resolveFeatures(o.features ?? [], o.teacher, o.student, labels);
+  const mode = chooseTeacherMode(o.teacherMode, { augment: !!o.trainer.augment, features: features.length > 0 });
+  const classes = signature(o.student, labels.student).classes;
+
+  const student = clone(o.student);
+  const adapters = addAdapters(student, features, o.trainer.seed ?? 0);
+  const inputName = dataInput(student, labels.student).name;
+  const teacherValues: TeacherValues =
+    mode === 'graph'
+      ? (g) => {
+          const [logits, ...feats] = embedTeacher(g, o.teacher, g.graph.findValue(inputName)!, features.map((f) => f.teacherValue), labels.teacher);
+          return { logits: logits!, features: feats };
+        }
+      : fedTeacher(classes, features.map((f) => f.teacherShape.slice(1)));
+  const loss = distillationLoss({ alpha: o.alpha, temperature: o.temperature, teacher: teacherValues, adapters: adapters.map((a) => a.output), featureWeight: o.featureWeight });
+
+  let runner: TeacherRunner | undefined;
+  let cacheSeconds: number | undefined;
+  let teacherFeeds: ((b: Batch) => Promise<Record<string, HostTensor>>) | undefined;
+  try {
+    if (mode !== 'graph') {
+      runner = await teacherRunner(o.teacher, mode === 'run' ? features.map((f) => f.teacherValue) : [], { label: labels.teacher, threads: o.trainer.threads });
+    }
+    if (mode === 'cache') {
+      const t0 = performance.now();
+      const total = o.subset?.length ?? o.train.size;
+      let done = 0;
+      const cache = await cacheTeacherLogits(runner!, o.train, classes, { indices: o.subset, onBatch: (n) => o.onCache?.((done += n), total) });
+      cacheSeconds = (performance.now() - t0) / 1000;
+      await runner!.release();
+      runner = undefined;
+      teacherFeeds = async (b) => ({ [TEACHER_LOGITS]: cachedRows(cache, classes, b.indices) });
+    } else if (mode === 'run') {
+      const r = runner!;
+      teacherFeeds = async (b) => {
+        const [logits, ...feats] = await r.run(b.x, b.dims);
+        return Object.fromEntries([[TEACHER_LOGITS, logits!], ...feats.map((f, i) => [teacherFeatureInput(i), f] as const)]);
+      };
+    }
+    const trainer = new DistillTrainer(student, { ...o.trainer, loss }, teacherFeeds, adapters);
+    try {
+      const history = await trainer.fit(o.train, o.test, { subset: o.subset });
+      return { model: trainer.exportInference(), history, teacherMode: mode, cacheSeconds };
+    } finally {
+      await trainer.close();
+    }
+  } finally {
+    await runner?.release();
+  }
+}
