@@ -1,0 +1,162 @@
+/**
+ * What each recipe step does, through the same library calls as its command: `lithe prune`
+ * (prune/finetune.ts, prune/structured.ts), `lithe quantize` (quantize/static.ts, dynamic.ts,
+ * fp16.ts) and `lithe distill` (distill/). Options have the commands' names and defaults.
+ *
+ * A step gets the current model and returns the next one with notes for the report (one line
+ * each, "60% unstructured (l1, global), 1 epoch fine-tuning"), and what it knows per layer:
+ * sparsity after pruning.
+ */
+import { LitheError } from '../errors.js';
+import { batches, epochOrder } from '../data/batcher.js';
+import type { Dataset } from '../data/dataset.js';
+import { permutation } from '../data/rng.js';
+import type { Model } from '../graph/ir.js';
+import { DataType } from '../onnx/proto.js';
+import { finetune, pruneScheduled, type FinetuneOptions } from '../prune/finetune.js';
+import type { ScheduleName } from '../prune/schedule.js';
+import { pruneChannels } from '../prune/structured.js';
+import { trainingGradients } from '../prune/taylor.js';
+import { sparsityOf, type Method, type SparsityReport } from '../prune/unstructured.js';
+import type { CalibrationMethod } from '../quantize/calibrate.js';
+import type { Feeds } from '../quantize/collect.js';
+import { quantizeDynamic } from '../quantize/dynamic.js';
+import { convertFloat16 } from '../quantize/fp16.js';
+import { quantizeStatic, type QuantizeReport } from '../quantize/static.js';
+import { Progress } from '../cli/progress.js';
+import { runDistill } from './distill-step.js';
+import type { RecipeStep } from './recipe.js';
+
+export interface StepContext {
+  /** The train split of the pipeline's data (opened on first use). */
+  train(): Promise<Dataset>;
+  test: Dataset;
+  /** The input model of the whole pipeline (the teacher of a distill step). */
+  inputFile: string;
+  /** Resolves a path written in the recipe (relative to the recipe's folder). */
+  resolve(path: string): string;
+  progress: boolean;
+  log(line: string): void;
+}
+
+export interface StepResult {
+  model: Model;
+  notes: string[];
+  /** Per-layer sparsity of the step's model (prune steps). */
+  sparsity?: SparsityReport;
+}
+
+export async function runStep(step: RecipeStep, model: Model, ctx: StepContext): Promise<StepResult> {
+  switch (step.kind) {
+    case 'prune':
+      return runPrune(step, model, ctx);
+    case 'quantize':
+      return runQuantize(step, model, ctx);
+    case 'distill':
+      return runDistill(step, model, ctx);
+  }
+}
+
+const pct = (x: number) => `${+(100 * x).toFixed(1)}%`;
+
+/** Fine-tuning options of a prune step, or undefined without 'finetune-epochs'. */
+async function finetuneOptions(step: RecipeStep, ctx: StepContext): Promise<FinetuneOptions | undefined> {
+  const o = step.options;
+  const epochs = o.num('finetune-epochs', 0);
+  if (epochs === 0) return undefined;
+  const train = await ctx.train();
+  const seed = o.num('seed', 0);
+  const limit = o.num('limit');
+  let bar: Progress | undefined;
+  return {
+    train,
+    epochs,
+    batch: o.num('batch', 64),
+    lr: o.num('lr', 1e-3),
+    seed,
+    subset: limit ? permutation(train.size, seed).slice(0, Math.min(limit, train.size)) : undefined,
+    onStep: (s) => {
+      if (s.batchInEpoch === 1) bar = new Progress(`${step.name}: fine-tune`, s.batchesPerEpoch, { enabled: ctx.progress, unit: 'batches' });
+      bar?.tick(1, `loss ${s.loss.toFixed(4)}`);
+      if (s.batchInEpoch === s.batchesPerEpoch) bar?.finish();
+    },
+  };
+}
+
+async function runPrune(step: RecipeStep, model: Model, ctx: StepContext): Promise<StepResult> {
+  const o = step.options;
+  const include = o.list('include');
+  const exclude = o.list('exclude');
+  const sparsity = o.num('sparsity', 0.5);
+  const method = o.str<Method>('method', 'l1');
+  const seed = o.num('seed', 0);
+  const ft = await finetuneOptions(step, ctx);
+  const tuned = ft ? `, ${ft.epochs} epoch${ft.epochs === 1 ? '' : 's'} fine-tuning${ft.subset ? ` on ${ft.subset.length} samples` : ''}` : ', no fine-tuning';
+  if (o.flag('structured')) {
+    const r = pruneChannels(model, { ratio: sparsity, targetMacs: o.num('target-macs'), criterion: method as 'l1' | 'l2', include, exclude, channelMultiple: o.num('channel-multiple', 8) });
+    const pruned = ft ? (await finetune(r.model, undefined, ft)).model : r.model;
+    const what = o.has('target-macs') ? `MACs ≤ ${o.num('target-macs')}× (${pct(r.ratio)} of channels)` : `${pct(r.ratio)} of channels`;
+    return { model: pruned, notes: [`structured: ${what} removed (${method})${tuned}`], sparsity: sparsityOf(pruned) };
+  }
+  const schedule = o.str<ScheduleName>('schedule', 'oneshot');
+  const train = method === 'taylor' ? await ctx.train() : undefined;
+  const r = await pruneScheduled(model, {
+    method,
+    sparsity,
+    threshold: o.num('threshold'),
+    scope: o.str<'global' | 'local'>('scope', 'global'),
+    include,
+    exclude,
+    seed,
+    schedule,
+    steps: o.num('steps', 3),
+    finetune: ft,
+    gradients: train ? trainingGradients(train, { batches: o.num('taylor-batches', 4), seed }) : undefined,
+  });
+  const target = method === 'threshold' ? `|w| < ${o.num('threshold')}` : pct(sparsity);
+  const sp = sparsityOf(r.model, { include, exclude });
+  return { model: r.model, notes: [`${target} unstructured (${method}, ${o.str('scope', 'global')}, ${schedule})${tuned}: ${pct(sp.sparsity)} of weights are zero`], sparsity: sp };
+}
+
+async function runQuantize(step: RecipeStep, model: Model, ctx: StepContext): Promise<StepResult> {
+  const o = step.options;
+  const mode = o.str('mode', 'static');
+  const common = { exclude: o.list('exclude'), excludeOps: o.list('exclude-ops'), perChannel: !o.flag('per-tensor'), reduceRange: o.flag('reduce-range') };
+  let r: { model: Model; report: QuantizeReport };
+  if (mode === 'static') {
+    const feeds = calibrationFeeds(model, await ctx.train(), o.num('calib-size', 512));
+    const method = o.str<CalibrationMethod>('method', 'minmax');
+    const bar = new Progress(`${step.name}: calibrate`, (method === 'minmax' ? 1 : 2) * feeds.length, { enabled: ctx.progress, unit: 'batches' });
+    r = await quantizeStatic(model, () => feeds, {
+      ...common,
+      method,
+      percentile: o.num('percentile', 99.999),
+      weightType: o.str<'int8' | 'uint8'>('weight-type', 'int8'),
+      activationType: o.str<'uint8' | 'int8'>('activation-type', 'uint8'),
+      symmetricActivations: o.flag('symmetric-activations'),
+      onBatch: () => bar.tick(),
+    });
+    bar.finish();
+  } else if (mode === 'dynamic') {
+    r = quantizeDynamic(model, common);
+  } else {
+    r = convertFloat16(model, { keepIoTypes: true, exclude: common.exclude, excludeOps: common.excludeOps });
+  }
+  const q = r.report.nodes.filter((n) => n.quantized).length;
+  const calib = r.report.calibration ? `, calibrated on ${r.report.calibration.samples} samples (${r.report.calibration.method})` : '';
+  const what = mode === 'fp16' ? 'fp16' : `${mode} int8${mode === 'static' ? ' QDQ' : ''}, ${common.perChannel ? 'per-channel' : 'per-tensor'} weights`;
+  const notes = [`${what}: ${q} node${q === 1 ? '' : 's'} quantized, ${r.report.nodes.length - q} float${calib}`, ...r.report.notes];
+  return { model: r.model, notes };
+}
+
+/** The first `size` samples of a seeded shuffle of `ds`, as batches of 64 feeding the model's one input. */
+export function calibrationFeeds(model: Model, ds: Dataset, size: number): Feeds[] {
+  const inputs = model.graph.inputs.filter((v) => !v.initializer);
+  if (inputs.length !== 1) throw new LitheError('E_BAD_INPUT', `calibration needs a model with one input; this one has ${inputs.length}`);
+  const input = inputs[0]!;
+  if (input.dtype !== undefined && input.dtype !== DataType.FLOAT) throw new LitheError('E_BAD_INPUT', `${ds.name}: images are float32, model input '${input.name}' is not`);
+  if (ds.size === 0) throw new LitheError('E_BAD_INPUT', `${ds.name}: the train split is empty; nothing to calibrate on`);
+  const subset = epochOrder(ds, { shuffle: true, seed: 0 }).subarray(0, Math.min(size, ds.size));
+  return [...batches(ds, { batchSize: 64, subset })].map((b) => ({ [input.name]: { dtype: DataType.FLOAT, dims: b.dims, data: b.x } }));
+}
+
