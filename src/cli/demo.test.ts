@@ -1,72 +1,76 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { countMacs, countParams } from '../analysis/profile.js';
+import { countParams } from '../analysis/profile.js';
+import { packageRoot } from '../data/dataset.js';
 import { loadModel } from '../onnx/io.js';
-import { buildArchitecture } from '../models/index.js';
+import type { PipelineSummary } from '../pipeline/report.js';
 import { captureIO, main } from './main.js';
-import type { StageReport } from './demo.js';
+import { BUNDLED_TEACHER } from './demo.js';
 import type { evalReport } from './eval.js';
 import { tempDir } from './fixtures.test.js';
 
-interface DemoReport {
-  data: { name: string; split: string; source: string; samples: number };
-  stages: StageReport[];
-}
+const hasTeacher = existsSync(join(packageRoot(), BUNDLED_TEACHER));
 
-test('demo end to end: saves the stage, and every figure it reports can be measured again', async () => {
+test('demo --quick: teacher → distill → prune → quantize through the compress pipeline; every figure re-measured', async () => {
   const out = join(tempDir(), 'demo');
   const io = captureIO();
-  assert.equal(await main(['demo', '--out', out, '--runs', '5', '--json'], io), 0, io.stderr.join('\n'));
+  assert.equal(await main(['demo', '--quick', '--out', out, '--runs', '5', '--json'], io), 0, io.stderr.join('\n'));
   assert.deepEqual(io.stderr, [], 'quiet with --json');
-  const report = JSON.parse(io.stdout.join('\n')) as DemoReport;
+  const s = JSON.parse(io.stdout.join('\n')) as PipelineSummary;
+  assert.deepEqual(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')), s);
 
-  assert.deepEqual(readdirSync(out).sort(), ['ref-cnn.onnx', 'report.json'], 'nothing half-written left behind');
-  assert.deepEqual(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')), report);
-  assert.equal(report.data.name, 'fashion-mnist-mini');
-  assert.equal(report.data.split, 'test');
-  assert.equal(report.data.samples, 2000);
-  assert.match(report.data.source, /^bundled subset/);
+  const written = ['distill.onnx', 'prune.onnx', 'quantize.onnx', 'report.html', 'summary.json', ...(hasTeacher ? [] : ['teacher.onnx'])];
+  assert.deepEqual(readdirSync(out).sort(), written.sort(), 'nothing half-written left behind');
+  assert.match(s.recipe.source, /recipes\/demo-quick\.yaml$/);
+  assert.equal(s.data.name, 'fashion-mnist-mini');
+  assert.equal(s.data.samples, 2000);
+  assert.deepEqual(s.stages.map((x) => [x.name, x.kind, x.status]), [['teacher', 'input', 'input'], ['distill', 'distill', 'accepted'], ['prune', 'prune', 'accepted'], ['quantize', 'quantize', 'accepted']]);
+  const [teacher, student, , final] = s.stages as [PipelineSummary['stages'][0], PipelineSummary['stages'][0], unknown, PipelineSummary['stages'][0]];
+  if (hasTeacher) assert.equal(teacher.file, join(packageRoot(), BUNDLED_TEACHER));
+  else assert.match(teacher.notes.join(' '), /STAND-IN: data\/teacher\/teacher\.onnx is missing/);
+  assert.equal(teacher.params, 585_066);
+  assert.equal(student.params, 27_210, "the seeds' student");
+  assert.match(student.notes[0]!, /student distilled from .*teacher\.onnx: 1 epoch on 2000 samples, T = 4, α = 0.5/);
+  assert.ok(final.gzipBytes * 20 < teacher.gzipBytes, `final ≥ 20× smaller (gzip): ${final.gzipBytes} vs ${teacher.gzipBytes}`);
 
-  assert.equal(report.stages.length, 1);
-  const s = report.stages[0]!;
-  assert.equal(s.stage, 'ref-cnn');
-  assert.match(s.note, /UNTRAINED/);
-  assert.equal(s.file, join(out, 'ref-cnn.onnx'));
-  const saved = loadModel(s.file);
-  assert.equal(s.params, 206_922);
-  assert.equal(s.params, countParams(saved).total);
-  assert.equal(s.macs, countMacs(buildArchitecture('ref-cnn'), { batch: 1 }).total);
-  const bytes = readFileSync(s.file);
-  assert.equal(s.bytes, statSync(s.file).size);
-  assert.equal(s.gzipBytes, gzipSync(bytes, { level: 9 }).length);
-  assert.equal(s.samples, 2000);
-  assert.equal(s.latency.runs, 5);
-  assert.ok(s.latency.p50Ms > 0 && s.latency.p50Ms <= s.latency.p99Ms);
-
+  for (const st of s.stages) {
+    const bytes = readFileSync(st.file);
+    assert.equal(st.bytes, statSync(st.file).size, st.name);
+    assert.equal(st.gzipBytes, gzipSync(bytes, { level: 9 }).length, st.name);
+    assert.equal(st.params, countParams(loadModel(st.file)).total, st.name);
+    assert.ok(st.latency.runs === 5 && st.latency.p50Ms > 0 && st.latency.p50Ms <= st.latency.p99Ms, st.name);
+  }
   // The accuracy the demo reports is what `lithe eval` measures on the saved file.
   const evalIO = captureIO();
-  assert.equal(await main(['eval', s.file, '--data', 'fashion-mnist-mini', '--json'], evalIO), 0);
+  assert.equal(await main(['eval', final.file, '--data', 'fashion-mnist-mini', '--json'], evalIO), 0);
   const ev = JSON.parse(evalIO.stdout.join('\n')) as ReturnType<typeof evalReport>;
-  assert.equal(ev.samples, s.samples);
-  assert.equal(ev.top1, s.top1);
-  assert.equal(ev.top5, s.top5);
-  assert.ok(s.top1 < 0.3, `untrained ref-cnn is near chance: ${s.top1}`);
+  assert.equal(ev.samples, final.samples);
+  assert.equal(ev.top1, final.top1);
+  assert.equal(ev.top5, final.top5);
+  assert.ok(final.top1 > 0.6, `even the quick demo's int8 student classifies: ${final.top1}`);
+
+  const html = readFileSync(join(out, 'report.html'), 'utf8');
+  for (const name of ['teacher', 'distill', 'prune', 'quantize', 'Ankle boot']) assert.ok(html.includes(name), `report.html mentions ${name}`);
 });
 
-test('demo text output: one table, the untrained caveat, the data source', async () => {
+test('demo text output: the trade-off table, the notes, where the report is', async () => {
   const out = join(tempDir(), 'demo');
   const io = captureIO();
-  assert.equal(await main(['demo', '--out', out, '--runs', '3'], io), 0, io.stderr.join('\n'));
+  assert.equal(await main(['demo', '--quick', '--out', out, '--runs', '3'], io), 0, io.stderr.join('\n'));
   const text = io.stdout.join('\n');
-  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as DemoReport;
-  const s = report.stages[0]!;
+  const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as PipelineSummary;
+  assert.match(text, /^lithe demo: demo \(quick\)/);
   assert.match(text, /source: bundled subset/);
-  assert.match(text, /stage\s+params\s+MACs\s+size\s+gzip\s+top-1\s+top-5\s+p50 ms\s+p99 ms\s+samples\/s/);
-  assert.match(text, new RegExp(`ref-cnn\\s+206,922\\s+.*${(100 * s.top1).toFixed(2)}%\\s+${(100 * s.top5).toFixed(2)}%`));
-  assert.match(text, /UNTRAINED/);
+  assert.match(text, /stage\s+params\s+MACs\s+size\s+gzip\s+×smaller\s+top-1\s+Δ pp\s+top-5\s+p50 ms\s+p99 ms\s+×faster/);
+  const q = s.stages.at(-1)!;
+  assert.match(text, new RegExp(`quantize\\s+27,210\\s+.*${(100 * q.top1).toFixed(2)}%\\s+[−+]\\d+\\.\\d\\d\\s+${(100 * q.top5).toFixed(2)}%`));
+  assert.match(text, /distill: student distilled from/);
+  assert.match(text, /quantize: static int8 QDQ/);
+  assert.ok(text.includes(`Open ${join(out, 'report.html')} in a browser`));
+  assert.ok(io.stderr.some((l) => /step 1\/3: distill \(distill\) on teacher/.test(l)), io.stderr.join('\n'));
 });
 
 test('demo rejects stray arguments', async () => {
