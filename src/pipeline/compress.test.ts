@@ -153,6 +153,7 @@ test('compress usage and recipe errors: one line, exit code 2, naming the step a
     [[modelFile, '--recipe', bad('steps:\n  - kind: prune\n'), '-o', out], 2, /missing --data DATASET/],
     [[modelFile, '--recipe', bad('steps:\n  - kind: prune\n'), '--data', 'fashion-mnist-mini'], 2, /missing -o OUTDIR/],
     [[modelFile, '--recipe', bad('steps:\n  - kind: prune\n'), ...base, '--max-drop', 'x'], 2, /--max-drop must be a number/],
+    [[modelFile, '--recipe', bad('steps:\n  - kind: prune\n    name: student\n'), '--data', 'fashion-mnist-mini', '-o', dir], 2, /step 1 \(student\) would write .*student\.onnx, which is the input model/],
     [[join(dir, 'nope.onnx'), '--recipe', bad('steps:\n  - kind: prune\n'), ...base], 3, /cannot read model .*nope\.onnx/],
   ];
   for (const [argv, code, re] of cases) {

@@ -76,7 +76,7 @@ export function reportData(r: PipelineResult, o: PipelineOptions, command: strin
   }));
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   return {
-    title: `lithe compress — ${o.recipe.name ?? o.recipe.source}`,
+    title: `${command.split(' ').slice(0, 2).join(' ')} — ${o.recipe.name ?? o.recipe.source}`,
     steps,
     sparsity: r.sparsity?.layers.map((l) => ({ node: l.layer, op: l.op, sparsity: l.sparsity, params: l.params })),
     confusion: { step: r.final.name, classes: r.test.classes, counts: r.confusion },

@@ -10,6 +10,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Dataset } from '../data/dataset.js';
+import { LitheError } from '../errors.js';
 import type { Model } from '../graph/ir.js';
 import { loadModel, saveModel } from '../onnx/io.js';
 import type { SparsityReport } from '../prune/unstructured.js';
@@ -66,8 +67,19 @@ export interface PipelineResult {
   final: StageSummary;
 }
 
+/** The input model is never overwritten: no stage file may be the input file. */
+function checkOutputs(o: PipelineOptions): void {
+  for (const step of o.recipe.steps) {
+    for (const file of [`${step.name}.onnx`, `${step.name}.rejected.onnx`]) {
+      if (resolve(o.outDir, file) === resolve(o.inputFile))
+        throw new LitheError('E_USAGE', `step ${step.index} (${step.name}) would write ${join(o.outDir, file)}, which is the input model; give the step another name or choose another output folder`);
+    }
+  }
+}
+
 /** Runs the recipe on the input model; see the header for what is written and how steps are judged. */
 export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
+  checkOutputs(o);
   mkdirSync(o.outDir, { recursive: true });
   const first = loadModel(o.inputFile);
   const test = await openDatasetFor(o.data, 'test', modelInput(first, o.inputFile));
