@@ -88,7 +88,17 @@ Example: lithe compress teacher.onnx --recipe recipes/distill-prune-quantize.yam
     };
     const t0 = performance.now();
     const result = await runPipeline(opts);
-    const command = ['lithe compress', file, '--recipe', recipeFile, '--data', data, '-o', outDir, ...(maxDrop !== undefined ? ['--max-drop', String(maxDrop)] : [])].join(' ');
+    const command = [
+      'lithe compress',
+      file,
+      '--recipe',
+      recipeFile,
+      '--data',
+      data,
+      '-o',
+      outDir,
+      ...(maxDrop !== undefined ? ['--max-drop', String(maxDrop)] : []),
+    ].join(' ');
     const summary = writeOutputs(result, opts, command, (performance.now() - t0) / 1000);
     if (json) return io.out(JSON.stringify(summary, null, 2));
     io.out(`lithe compress: ${recipe.name ?? recipeFile} on ${file}`);

@@ -27,7 +27,15 @@ test('demo --quick: teacher → distill → prune → quantize through the compr
   assert.match(s.recipe.source, /recipes\/demo-quick\.yaml$/);
   assert.equal(s.data.name, 'fashion-mnist-mini');
   assert.equal(s.data.samples, 2000);
-  assert.deepEqual(s.stages.map((x) => [x.name, x.kind, x.status]), [['teacher', 'input', 'input'], ['distill', 'distill', 'accepted'], ['prune', 'prune', 'accepted'], ['quantize', 'quantize', 'accepted']]);
+  assert.deepEqual(
+    s.stages.map((x) => [x.name, x.kind, x.status]),
+    [
+      ['teacher', 'input', 'input'],
+      ['distill', 'distill', 'accepted'],
+      ['prune', 'prune', 'accepted'],
+      ['quantize', 'quantize', 'accepted'],
+    ],
+  );
   const [teacher, student, , final] = s.stages as [PipelineSummary['stages'][0], PipelineSummary['stages'][0], unknown, PipelineSummary['stages'][0]];
   if (hasTeacher) assert.equal(teacher.file, join(packageRoot(), BUNDLED_TEACHER));
   else assert.match(teacher.notes.join(' '), /STAND-IN: data\/teacher\/teacher\.onnx is missing/);
@@ -70,7 +78,10 @@ test('demo text output: the trade-off table, the notes, where the report is', as
   assert.match(text, /distill: student distilled from/);
   assert.match(text, /quantize: static int8 QDQ/);
   assert.ok(text.includes(`Open ${join(out, 'report.html')} in a browser`));
-  assert.ok(io.stderr.some((l) => /step 1\/3: distill \(distill\) on teacher/.test(l)), io.stderr.join('\n'));
+  assert.ok(
+    io.stderr.some((l) => /step 1\/3: distill \(distill\) on teacher/.test(l)),
+    io.stderr.join('\n'),
+  );
 });
 
 test('demo rejects stray arguments', async () => {

@@ -61,7 +61,10 @@ async function trainStandInTeacher(data: string, outDir: string, quick: boolean,
     await trainer.close();
   }
   const secs = (performance.now() - t0) / 1000;
-  return { file, note: `STAND-IN: ${BUNDLED_TEACHER} is missing, so this teacher was trained here on ${samples} samples of ${train.name} for ${epochs} epoch(s) (${secs.toFixed(0)} s); the bundled teacher is better` };
+  return {
+    file,
+    note: `STAND-IN: ${BUNDLED_TEACHER} is missing, so this teacher was trained here on ${samples} samples of ${train.name} for ${epochs} epoch(s) (${secs.toFixed(0)} s); the bundled teacher is better`,
+  };
 }
 
 export const demoCommand: Command = {

@@ -75,7 +75,10 @@ async function evaluateFile(file: string): Promise<{ top1: number; top5: number;
 
 test('compress prune → quantize: every stage saved, loadable, and re-measured to the same figures', async () => {
   const out = join(dir, 'pq');
-  const r = recipe('pq.yaml', 'name: tiny\nsteps:\n  - kind: prune\n    sparsity: 0.5\n    finetune-epochs: 1\n    limit: 1000\n  - kind: quantize\n    mode: static\n    calib-size: 128\n');
+  const r = recipe(
+    'pq.yaml',
+    'name: tiny\nsteps:\n  - kind: prune\n    sparsity: 0.5\n    finetune-epochs: 1\n    limit: 1000\n  - kind: quantize\n    mode: static\n    calib-size: 128\n',
+  );
   const res = await compress(modelFile, '--recipe', r, '--data', 'fashion-mnist-mini', '-o', out, '--runs', '5', '--json');
   assert.equal(res.code, 0, res.err.join('\n'));
   assert.deepEqual(res.err, [], 'quiet with --json');
@@ -83,7 +86,14 @@ test('compress prune → quantize: every stage saved, loadable, and re-measured 
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')), s);
   assert.deepEqual(readdirSync(out).sort(), ['prune.onnx', 'quantize.onnx', 'report.html', 'summary.json'], 'no temporary file left behind');
 
-  assert.deepEqual(s.stages.map((x) => [x.name, x.kind, x.status, x.from]), [['input', 'input', 'input', ''], ['prune', 'prune', 'accepted', 'input'], ['quantize', 'quantize', 'accepted', 'prune']]);
+  assert.deepEqual(
+    s.stages.map((x) => [x.name, x.kind, x.status, x.from]),
+    [
+      ['input', 'input', 'input', ''],
+      ['prune', 'prune', 'accepted', 'input'],
+      ['quantize', 'quantize', 'accepted', 'prune'],
+    ],
+  );
   assert.equal(s.stages[0]!.file, modelFile);
   assert.deepEqual(s.final, { name: 'quantize', file: join(out, 'quantize.onnx') });
   assert.deepEqual(s.rejected, []);
@@ -108,7 +118,10 @@ test('compress prune → quantize: every stage saved, loadable, and re-measured 
   assert.ok(Math.abs(sparsityOf(loadModel(pruned.file)).sparsity - 0.5) < 0.01, 'half the weights are zero');
   assert.ok(pruned.gzipBytes < 0.75 * input.gzipBytes, `zeros compress: ${pruned.gzipBytes} vs ${input.gzipBytes}`);
   assert.ok(quant.bytes < 0.4 * pruned.bytes, `int8 weights: ${quant.bytes} vs ${pruned.bytes}`);
-  assert.ok(loadModel(quant.file).graph.nodes.some((n) => n.opType === 'QuantizeLinear'), 'QDQ model');
+  assert.ok(
+    loadModel(quant.file).graph.nodes.some((n) => n.opType === 'QuantizeLinear'),
+    'QDQ model',
+  );
   assert.match(pruned.notes.join(' '), /50% unstructured \(l1, global, oneshot\), 1 epoch fine-tuning on 1000 samples/);
 
   const html = readFileSync(join(out, 'report.html'), 'utf8');
@@ -134,7 +147,10 @@ test('compress --max-drop: a step over budget is kept aside, named with its drop
   assert.equal(sparsityOf(loadModel(join(out, 'prune-99.rejected.onnx'))).sparsity.toFixed(2), '0.99');
   assert.deepEqual(s.final, { name: 'quantize', file: join(out, 'quantize.onnx') });
   const drop = pruned!.dropPp.toFixed(2);
-  assert.ok(res.err.some((l) => l.includes(`step 1 (prune-99) rejected`) && l.includes(`${drop} pp below input, over the --max-drop budget of 1 pp`)), res.err.join('\n'));
+  assert.ok(
+    res.err.some((l) => l.includes(`step 1 (prune-99) rejected`) && l.includes(`${drop} pp below input, over the --max-drop budget of 1 pp`)),
+    res.err.join('\n'),
+  );
   assert.match(res.out, new RegExp(`rejected: step 1 \\(prune-99\\) dropped top-1 by ${drop} pp, over the 1 pp budget`));
   assert.match(res.out, /prune-99 .*REJECTED/);
   assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /REJECTED: top-1 drop/);
@@ -145,15 +161,31 @@ test('compress usage and recipe errors: one line, exit code 2, naming the step a
   const out = join(dir, 'never');
   const base = ['--data', 'fashion-mnist-mini', '-o', out];
   const cases: [string[], number, RegExp][] = [
-    [[modelFile, '--recipe', bad('steps:\n  - kind: prune\n  - kind: sharpen\n'), ...base], 2, /recipe .*: step 2: unknown kind "sharpen"\. Kinds: distill, prune, quantize$/],
-    [[modelFile, '--recipe', bad('steps:\n  - kind: quantize\n    calib_size: 64\n'), ...base], 2, /step 1 \(quantize\): unknown option 'calib_size'\. Options: mode, calib-size, /],
-    [[modelFile, '--recipe', bad('steps:\n  - kind: prune\n    sparsity: lots\n'), ...base], 2, /step 1 \(prune\): option 'sparsity' must be a number ≥ 0 and ≤ 1, got string "lots"/],
+    [
+      [modelFile, '--recipe', bad('steps:\n  - kind: prune\n  - kind: sharpen\n'), ...base],
+      2,
+      /recipe .*: step 2: unknown kind "sharpen"\. Kinds: distill, prune, quantize$/,
+    ],
+    [
+      [modelFile, '--recipe', bad('steps:\n  - kind: quantize\n    calib_size: 64\n'), ...base],
+      2,
+      /step 1 \(quantize\): unknown option 'calib_size'\. Options: mode, calib-size, /,
+    ],
+    [
+      [modelFile, '--recipe', bad('steps:\n  - kind: prune\n    sparsity: lots\n'), ...base],
+      2,
+      /step 1 \(prune\): option 'sparsity' must be a number ≥ 0 and ≤ 1, got string "lots"/,
+    ],
     [[modelFile, '--recipe', join(dir, 'missing.yaml'), ...base], 3, /cannot read recipe .*missing\.yaml: ENOENT/],
     [[modelFile, ...base], 2, /missing --recipe RECIPE/],
     [[modelFile, '--recipe', bad('steps:\n  - kind: prune\n'), '-o', out], 2, /missing --data DATASET/],
     [[modelFile, '--recipe', bad('steps:\n  - kind: prune\n'), '--data', 'fashion-mnist-mini'], 2, /missing -o OUTDIR/],
     [[modelFile, '--recipe', bad('steps:\n  - kind: prune\n'), ...base, '--max-drop', 'x'], 2, /--max-drop must be a number/],
-    [[modelFile, '--recipe', bad('steps:\n  - kind: prune\n    name: student\n'), '--data', 'fashion-mnist-mini', '-o', dir], 2, /step 1 \(student\) would write .*student\.onnx, which is the input model/],
+    [
+      [modelFile, '--recipe', bad('steps:\n  - kind: prune\n    name: student\n'), '--data', 'fashion-mnist-mini', '-o', dir],
+      2,
+      /step 1 \(student\) would write .*student\.onnx, which is the input model/,
+    ],
     [[join(dir, 'nope.onnx'), '--recipe', bad('steps:\n  - kind: prune\n'), ...base], 3, /cannot read model .*nope\.onnx/],
   ];
   for (const [argv, code, re] of cases) {

@@ -16,11 +16,14 @@ import { Progress } from '../cli/progress.js';
 import type { RecipeStep } from './recipe.js';
 import type { StepContext, StepResult } from './steps.js';
 
-
 function studentModel(spec: string, seed: number, ctx: StepContext, where: string): { model: Model; label: string } {
   if (ARCHITECTURES[spec]) return { model: buildArchitecture(spec, { seed }), label: spec };
   const file = ctx.resolve(spec);
-  if (!existsSync(file)) throw new LitheError('E_USAGE', `${where}: option 'student' '${spec}' is neither an architecture (${Object.keys(ARCHITECTURES).join(', ')}) nor a model file`);
+  if (!existsSync(file))
+    throw new LitheError(
+      'E_USAGE',
+      `${where}: option 'student' '${spec}' is neither an architecture (${Object.keys(ARCHITECTURES).join(', ')}) nor a model file`,
+    );
   return { model: loadModel(file), label: file };
 }
 
@@ -70,7 +73,9 @@ export async function runDistill(step: RecipeStep, teacher: Model, ctx: StepCont
       },
       onEpochEnd: (e) => {
         bar?.finish();
-        ctx.log(`${step.name}: epoch ${e.epoch}/${epochs}: loss ${e.loss.toFixed(4)}, train acc ${(100 * e.trainAccuracy).toFixed(2)}%, ${e.seconds.toFixed(1)} s`);
+        ctx.log(
+          `${step.name}: epoch ${e.epoch}/${epochs}: loss ${e.loss.toFixed(4)}, train acc ${(100 * e.trainAccuracy).toFixed(2)}%, ${e.seconds.toFixed(1)} s`,
+        );
       },
     },
     onCache: (done, total) => {

@@ -7,11 +7,29 @@ import { LitheError } from '../errors.js';
 import { loadRecipe, parseRecipe, STEP_KINDS } from './recipe.js';
 
 test('recipe: YAML and JSON give the same steps, options typed, names default to the kind', () => {
-  const yaml = parseRecipe('name: r\nsteps:\n  - kind: prune\n    sparsity: 0.7\n    exclude: conv1, fc\n  - kind: quantize\n    name: int8\n    mode: static\n', 'r.yaml');
-  const json = parseRecipe(JSON.stringify({ name: 'r', steps: [{ kind: 'prune', sparsity: 0.7, exclude: ['conv1', 'fc'] }, { kind: 'quantize', name: 'int8', mode: 'static' }] }), 'r.json');
+  const yaml = parseRecipe(
+    'name: r\nsteps:\n  - kind: prune\n    sparsity: 0.7\n    exclude: conv1, fc\n  - kind: quantize\n    name: int8\n    mode: static\n',
+    'r.yaml',
+  );
+  const json = parseRecipe(
+    JSON.stringify({
+      name: 'r',
+      steps: [
+        { kind: 'prune', sparsity: 0.7, exclude: ['conv1', 'fc'] },
+        { kind: 'quantize', name: 'int8', mode: 'static' },
+      ],
+    }),
+    'r.json',
+  );
   for (const r of [yaml, json]) {
     assert.equal(r.name, 'r');
-    assert.deepEqual(r.steps.map((s) => [s.index, s.kind, s.name]), [[1, 'prune', 'prune'], [2, 'quantize', 'int8']]);
+    assert.deepEqual(
+      r.steps.map((s) => [s.index, s.kind, s.name]),
+      [
+        [1, 'prune', 'prune'],
+        [2, 'quantize', 'int8'],
+      ],
+    );
     assert.equal(r.steps[0]!.options.num('sparsity'), 0.7);
     assert.deepEqual(r.steps[0]!.options.list('exclude'), ['conv1', 'fc']);
     assert.equal(r.steps[0]!.options.num('finetune-epochs', 0), 0);
@@ -40,7 +58,10 @@ test('recipe errors name the step (1-based) and the option', () => {
     ['steps:\n  - kind: prune\n    sparsity: "half"\n', /step 1 \(prune\): option 'sparsity' must be a number ≥ 0 and ≤ 1, got string "half"/],
     ['steps:\n  - kind: prune\n    sparsity: 1.5\n', /option 'sparsity' must be a number ≥ 0 and ≤ 1, got number 1.5/],
     ['steps:\n  - kind: prune\n    finetune-epochs: 1.5\n', /option 'finetune-epochs' must be an integer ≥ 0, got number 1.5/],
-    ['steps:\n  - kind: prune\n  - kind: quantize\n    mode: int4\n', /step 2 \(quantize\): option 'mode' must be one of static, dynamic, fp16, got string "int4"/],
+    [
+      'steps:\n  - kind: prune\n  - kind: quantize\n    mode: int4\n',
+      /step 2 \(quantize\): option 'mode' must be one of static, dynamic, fp16, got string "int4"/,
+    ],
     ['steps:\n  - kind: prune\n    structured: "yes"\n', /option 'structured' must be true or false, got string "yes"/],
     ['steps:\n  - kind: distill\n    epochs: 0\n', /step 1 \(distill\): option 'epochs' must be an integer ≥ 1, got number 0/],
     ['steps:\n  - kind: distill\n    temperature: 0\n', /option 'temperature' must be a number > 0/],
@@ -61,7 +82,10 @@ test('recipe errors name the step (1-based) and the option', () => {
 });
 
 test('recipe: a missing file is E_IO naming it', () => {
-  assert.throws(() => loadRecipe('/nonexistent/r.yaml'), (e: LitheError) => e.code === 'E_IO' && /cannot read recipe \/nonexistent\/r\.yaml: ENOENT/.test(e.message));
+  assert.throws(
+    () => loadRecipe('/nonexistent/r.yaml'),
+    (e: LitheError) => e.code === 'E_IO' && /cannot read recipe \/nonexistent\/r\.yaml: ENOENT/.test(e.message),
+  );
 });
 
 test('every example recipe in recipes/ is valid', () => {

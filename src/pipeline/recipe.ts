@@ -167,7 +167,8 @@ export function parseRecipe(text: string, source: string): Recipe {
   return validateRecipe(doc, source);
 }
 
-const describe = (v: unknown): string => (Array.isArray(v) ? 'a list' : v === null ? 'null' : typeof v === 'object' ? 'a mapping' : `${typeof v} ${JSON.stringify(v)}`);
+const describe = (v: unknown): string =>
+  Array.isArray(v) ? 'a list' : v === null ? 'null' : typeof v === 'object' ? 'a mapping' : `${typeof v} ${JSON.stringify(v)}`;
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function validateRecipe(doc: unknown, source: string): Recipe {
@@ -179,7 +180,8 @@ export function validateRecipe(doc: unknown, source: string): Recipe {
   if (unknownTop.length) fail(`unknown key '${unknownTop[0]}'. Top-level keys: ${TOP_LEVEL.join(', ')}`);
   if (doc.name !== undefined && typeof doc.name !== 'string') fail(`'name' must be a string, got ${describe(doc.name)}`);
   const maxDrop = doc['max-drop'];
-  if (maxDrop !== undefined && !(typeof maxDrop === 'number' && Number.isFinite(maxDrop) && maxDrop >= 0)) fail(`'max-drop' must be a number ≥ 0 (percentage points), got ${describe(maxDrop)}`);
+  if (maxDrop !== undefined && !(typeof maxDrop === 'number' && Number.isFinite(maxDrop) && maxDrop >= 0))
+    fail(`'max-drop' must be a number ≥ 0 (percentage points), got ${describe(maxDrop)}`);
   if (!Array.isArray(doc.steps) || doc.steps.length === 0) return fail(`'steps' must be a non-empty list, got ${describe(doc.steps)}`);
   const names = new Set<string>();
   const steps = doc.steps.map((raw: unknown, i: number): RecipeStep => {
@@ -202,7 +204,8 @@ function validateStep(raw: unknown, index: number, source: string): RecipeStep {
     return fail(`${at}: ${kind === undefined ? "missing 'kind'" : `unknown kind ${JSON.stringify(kind)}`}. Kinds: ${STEP_KINDS.join(', ')}`);
   const where = `${at} (${kind})`;
   const name = raw.name ?? kind;
-  if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) fail(`${where}: 'name' must be letters, digits, '.', '_' or '-' (it names a file), got ${describe(name)}`);
+  if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
+    fail(`${where}: 'name' must be letters, digits, '.', '_' or '-' (it names a file), got ${describe(name)}`);
   const specs = STEP_OPTIONS[kind as StepKind];
   const values: Record<string, OptionValue> = {};
   for (const [key, v] of Object.entries(raw)) {
@@ -211,7 +214,13 @@ function validateStep(raw: unknown, index: number, source: string): RecipeStep {
     if (!spec) fail(`${where}: unknown option '${key}'. Options: ${Object.keys(specs).join(', ')}`);
     const problem = checkValue(spec!, v);
     if (problem) fail(`${where}: option '${key}' ${problem}, got ${describe(v)}`);
-    values[key] = spec!.type === 'list' && typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : (v as OptionValue);
+    values[key] =
+      spec!.type === 'list' && typeof v === 'string'
+        ? v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : (v as OptionValue);
   }
   const options = new StepOptions(values);
   const conflict = CHECKS[kind as StepKind](options);
@@ -227,13 +236,16 @@ function checkValue(spec: OptionSpec, v: unknown): string | undefined {
     case 'string':
       return typeof v === 'string' && v !== '' ? undefined : 'must be a non-empty string';
     case 'list':
-      return typeof v === 'string' || (Array.isArray(v) && v.every((s) => typeof s === 'string')) ? undefined : 'must be a list of names (or one comma-separated string)';
+      return typeof v === 'string' || (Array.isArray(v) && v.every((s) => typeof s === 'string'))
+        ? undefined
+        : 'must be a list of names (or one comma-separated string)';
     case 'choice':
       return typeof v === 'string' && spec.values.includes(v) ? undefined : `must be one of ${spec.values.join(', ')}`;
     case 'int':
       return typeof v === 'number' && Number.isInteger(v) && v >= (spec.min ?? -Infinity) ? undefined : `must be an integer ≥ ${spec.min ?? 0}`;
     case 'number': {
-      const ok = typeof v === 'number' && Number.isFinite(v) && v >= (spec.min ?? -Infinity) && v <= (spec.max ?? Infinity) && (spec.gt === undefined || v > spec.gt);
+      const ok =
+        typeof v === 'number' && Number.isFinite(v) && v >= (spec.min ?? -Infinity) && v <= (spec.max ?? Infinity) && (spec.gt === undefined || v > spec.gt);
       if (ok) return undefined;
       const lo = spec.gt !== undefined ? `> ${spec.gt}` : spec.min !== undefined ? `≥ ${spec.min}` : '';
       const hi = spec.max !== undefined ? `≤ ${spec.max}` : '';
@@ -246,7 +258,8 @@ function checkValue(spec: OptionSpec, v: unknown): string | undefined {
 const CHECKS: Record<StepKind, (o: StepOptions) => string | undefined> = {
   distill: (o) => {
     if (o.has('feature-weight') && !o.has('features')) return "option 'feature-weight' needs option 'features'";
-    if (o.str('teacher-mode') === 'cache' && (o.flag('augment') || o.has('features'))) return "option 'teacher-mode' cache cannot serve 'augment' or 'features' (the teacher must see every batch); use run or graph";
+    if (o.str('teacher-mode') === 'cache' && (o.flag('augment') || o.has('features')))
+      return "option 'teacher-mode' cache cannot serve 'augment' or 'features' (the teacher must see every batch); use run or graph";
     return undefined;
   },
   prune: (o) => {
@@ -254,7 +267,8 @@ const CHECKS: Record<StepKind, (o: StepOptions) => string | undefined> = {
     if (method === 'threshold' && !o.has('threshold')) return "option 'method' threshold needs option 'threshold'";
     if (o.has('threshold') && method !== 'threshold') return "option 'threshold' is for method threshold";
     if (o.has('target-macs') && !o.flag('structured')) return "option 'target-macs' needs 'structured: true'";
-    if (o.flag('structured') && !['l1', 'l2'].includes(method)) return `option 'method' ${method} is for unstructured pruning; structured ranks channels by l1 or l2`;
+    if (o.flag('structured') && !['l1', 'l2'].includes(method))
+      return `option 'method' ${method} is for unstructured pruning; structured ranks channels by l1 or l2`;
     if (o.flag('structured') && o.str('schedule', 'oneshot') !== 'oneshot') return "option 'schedule' is for unstructured pruning; structured prunes one-shot";
     if (o.has('channel-multiple') && !o.flag('structured')) return "option 'channel-multiple' needs 'structured: true'";
     return undefined;

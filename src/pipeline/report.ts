@@ -86,7 +86,11 @@ export function reportData(r: PipelineResult, o: PipelineOptions, command: strin
       machine: `${cpu}, ${cpus().length} cores, ${platform()} ${release()}`,
       litheVersion: litheVersion(),
       commands: [command],
-      extra: { 'latency': `batch 1, ${o.threads === 0 ? 'one thread per core' : `${o.threads} thread${o.threads === 1 ? '' : 's'}`}, ${o.runs} timed runs, onnxruntime-node`, recipe: o.recipe.source, ...(o.maxDrop !== undefined ? { 'max drop': `${o.maxDrop} pp of top-1 vs the input` } : {}) },
+      extra: {
+        latency: `batch 1, ${o.threads === 0 ? 'one thread per core' : `${o.threads} thread${o.threads === 1 ? '' : 's'}`}, ${o.runs} timed runs, onnxruntime-node`,
+        recipe: o.recipe.source,
+        ...(o.maxDrop !== undefined ? { 'max drop': `${o.maxDrop} pp of top-1 vs the input` } : {}),
+      },
     },
   };
 }
@@ -136,7 +140,15 @@ export function renderSummary(s: PipelineSummary): string[] {
     '',
   ];
   for (const st of s.stages) for (const n of st.notes) lines.push(`${st.name}: ${n}`);
-  for (const r of s.rejected) lines.push(`rejected: step ${r.step} (${r.name}) dropped top-1 by ${r.dropPp.toFixed(2)} pp, over the ${s.maxDrop} pp budget; kept aside as ${r.file}`);
-  lines.push('', `final model: ${s.final.file} (${s.final.name})`, `wrote ${s.stages.filter((x) => x.step > 0).map((x) => x.file).join(', ')}, ${s.report}, ${s.report.replace(/report\.html$/, 'summary.json')}`);
+  for (const r of s.rejected)
+    lines.push(`rejected: step ${r.step} (${r.name}) dropped top-1 by ${r.dropPp.toFixed(2)} pp, over the ${s.maxDrop} pp budget; kept aside as ${r.file}`);
+  lines.push(
+    '',
+    `final model: ${s.final.file} (${s.final.name})`,
+    `wrote ${s.stages
+      .filter((x) => x.step > 0)
+      .map((x) => x.file)
+      .join(', ')}, ${s.report}, ${s.report.replace(/report\.html$/, 'summary.json')}`,
+  );
   return lines;
 }

@@ -72,7 +72,10 @@ function checkOutputs(o: PipelineOptions): void {
   for (const step of o.recipe.steps) {
     for (const file of [`${step.name}.onnx`, `${step.name}.rejected.onnx`]) {
       if (resolve(o.outDir, file) === resolve(o.inputFile))
-        throw new LitheError('E_USAGE', `step ${step.index} (${step.name}) would write ${join(o.outDir, file)}, which is the input model; give the step another name or choose another output folder`);
+        throw new LitheError(
+          'E_USAGE',
+          `step ${step.index} (${step.name}) would write ${join(o.outDir, file)}, which is the input model; give the step another name or choose another output folder`,
+        );
     }
   }
 }
@@ -91,7 +94,18 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   o.log(`${inputName}: measuring ${o.inputFile}`);
   const base = await measureFile(o.inputFile, inputName, measureOpts);
   const { confusion: inputConfusion, ...baseM } = base.m;
-  const input: StageSummary = { name: inputName, kind: 'input', step: 0, status: 'input', file: o.inputFile, from: '', dropPp: 0, seconds: 0, notes: o.inputNotes ?? [], ...baseM };
+  const input: StageSummary = {
+    name: inputName,
+    kind: 'input',
+    step: 0,
+    status: 'input',
+    file: o.inputFile,
+    from: '',
+    dropPp: 0,
+    seconds: 0,
+    notes: o.inputNotes ?? [],
+    ...baseM,
+  };
   const stages: StageSummary[] = [input];
   let current = { model: base.model, stage: input, confusion: inputConfusion };
   let sparsity: SparsityReport | undefined;
@@ -115,12 +129,28 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     const { confusion, ...rest } = m;
     const dropPp = 100 * (input.top1 - m.top1);
     const rejected = o.maxDrop !== undefined && dropPp > o.maxDrop;
-    const stage: StageSummary = { name: step.name, kind: step.kind, step: step.index, status: rejected ? 'rejected' : 'accepted', file, from: current.stage.name, dropPp, seconds, notes: r.notes, ...rest };
+    const stage: StageSummary = {
+      name: step.name,
+      kind: step.kind,
+      step: step.index,
+      status: rejected ? 'rejected' : 'accepted',
+      file,
+      from: current.stage.name,
+      dropPp,
+      seconds,
+      notes: r.notes,
+      ...rest,
+    };
     if (rejected) {
       stage.file = join(o.outDir, `${step.name}.rejected.onnx`);
       renameSync(file, stage.file);
-      stage.notes = [`REJECTED: top-1 drop ${dropPp.toFixed(2)} pp vs ${input.name} exceeds the budget of ${o.maxDrop} pp; the next step starts from ${current.stage.name}`, ...r.notes];
-      o.log(`step ${step.index} (${step.name}) rejected: top-1 ${(100 * m.top1).toFixed(2)}% is ${dropPp.toFixed(2)} pp below ${input.name}, over the --max-drop budget of ${o.maxDrop} pp; kept as ${stage.file}, not used`);
+      stage.notes = [
+        `REJECTED: top-1 drop ${dropPp.toFixed(2)} pp vs ${input.name} exceeds the budget of ${o.maxDrop} pp; the next step starts from ${current.stage.name}`,
+        ...r.notes,
+      ];
+      o.log(
+        `step ${step.index} (${step.name}) rejected: top-1 ${(100 * m.top1).toFixed(2)}% is ${dropPp.toFixed(2)} pp below ${input.name}, over the --max-drop budget of ${o.maxDrop} pp; kept as ${stage.file}, not used`,
+      );
     } else {
       // A stale rejected file from an earlier run would contradict this run's summary.
       if (existsSync(join(o.outDir, `${step.name}.rejected.onnx`))) rmSync(join(o.outDir, `${step.name}.rejected.onnx`));

@@ -93,7 +93,14 @@ async function runPrune(step: RecipeStep, model: Model, ctx: StepContext): Promi
   const ft = await finetuneOptions(step, ctx);
   const tuned = ft ? `, ${ft.epochs} epoch${ft.epochs === 1 ? '' : 's'} fine-tuning${ft.subset ? ` on ${ft.subset.length} samples` : ''}` : ', no fine-tuning';
   if (o.flag('structured')) {
-    const r = pruneChannels(model, { ratio: sparsity, targetMacs: o.num('target-macs'), criterion: method as 'l1' | 'l2', include, exclude, channelMultiple: o.num('channel-multiple', 8) });
+    const r = pruneChannels(model, {
+      ratio: sparsity,
+      targetMacs: o.num('target-macs'),
+      criterion: method as 'l1' | 'l2',
+      include,
+      exclude,
+      channelMultiple: o.num('channel-multiple', 8),
+    });
     const pruned = ft ? (await finetune(r.model, undefined, ft)).model : r.model;
     const what = o.has('target-macs') ? `MACs ≤ ${o.num('target-macs')}× (${pct(r.ratio)} of channels)` : `${pct(r.ratio)} of channels`;
     return { model: pruned, notes: [`structured: ${what} removed (${method})${tuned}`], sparsity: sparsityOf(pruned) };
@@ -115,7 +122,11 @@ async function runPrune(step: RecipeStep, model: Model, ctx: StepContext): Promi
   });
   const target = method === 'threshold' ? `|w| < ${o.num('threshold')}` : pct(sparsity);
   const sp = sparsityOf(r.model, { include, exclude });
-  return { model: r.model, notes: [`${target} unstructured (${method}, ${o.str('scope', 'global')}, ${schedule})${tuned}: ${pct(sp.sparsity)} of weights are zero`], sparsity: sp };
+  return {
+    model: r.model,
+    notes: [`${target} unstructured (${method}, ${o.str('scope', 'global')}, ${schedule})${tuned}: ${pct(sp.sparsity)} of weights are zero`],
+    sparsity: sp,
+  };
 }
 
 async function runQuantize(step: RecipeStep, model: Model, ctx: StepContext): Promise<StepResult> {
@@ -154,9 +165,9 @@ export function calibrationFeeds(model: Model, ds: Dataset, size: number): Feeds
   const inputs = model.graph.inputs.filter((v) => !v.initializer);
   if (inputs.length !== 1) throw new LitheError('E_BAD_INPUT', `calibration needs a model with one input; this one has ${inputs.length}`);
   const input = inputs[0]!;
-  if (input.dtype !== undefined && input.dtype !== DataType.FLOAT) throw new LitheError('E_BAD_INPUT', `${ds.name}: images are float32, model input '${input.name}' is not`);
+  if (input.dtype !== undefined && input.dtype !== DataType.FLOAT)
+    throw new LitheError('E_BAD_INPUT', `${ds.name}: images are float32, model input '${input.name}' is not`);
   if (ds.size === 0) throw new LitheError('E_BAD_INPUT', `${ds.name}: the train split is empty; nothing to calibrate on`);
   const subset = epochOrder(ds, { shuffle: true, seed: 0 }).subarray(0, Math.min(size, ds.size));
   return [...batches(ds, { batchSize: 64, subset })].map((b) => ({ [input.name]: { dtype: DataType.FLOAT, dims: b.dims, data: b.x } }));
 }
-
