@@ -78,6 +78,7 @@ export function reportData(r: PipelineResult, o: PipelineOptions, command: strin
   return {
     title: `${command.split(' ').slice(0, 2).join(' ')} — ${o.recipe.name ?? o.recipe.source}`,
     steps,
+    sensitivity: r.sensitivity,
     sparsity: r.sparsity?.layers.map((l) => ({ node: l.layer, op: l.op, sparsity: l.sparsity, params: l.params })),
     confusion: { step: r.final.name, classes: r.test.classes, counts: r.confusion },
     meta: {

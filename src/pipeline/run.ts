@@ -14,6 +14,7 @@ import { LitheError } from '../errors.js';
 import type { Model } from '../graph/ir.js';
 import { loadModel, saveModel } from '../onnx/io.js';
 import type { SparsityReport } from '../prune/unstructured.js';
+import type { LayerSensitivity } from '../report/types.js';
 import { openDatasetFor } from '../cli/eval.js';
 import { modelInput } from '../cli/run.js';
 import { measureFile, type Measurement } from './measure.js';
@@ -64,6 +65,8 @@ export interface PipelineResult {
   confusion: number[][];
   /** Per-layer sparsity after the last accepted prune step. */
   sparsity?: SparsityReport;
+  /** Per-node sensitivity from the last accepted quantize step that measured one. */
+  sensitivity?: LayerSensitivity[];
   final: StageSummary;
 }
 
@@ -109,6 +112,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const stages: StageSummary[] = [input];
   let current = { model: base.model, stage: input, confusion: inputConfusion };
   let sparsity: SparsityReport | undefined;
+  let sensitivity: LayerSensitivity[] | undefined;
 
   for (const step of o.recipe.steps) {
     o.log(`step ${step.index}/${o.recipe.steps.length}: ${step.name} (${step.kind}) on ${current.stage.name}`);
@@ -156,8 +160,9 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       if (existsSync(join(o.outDir, `${step.name}.rejected.onnx`))) rmSync(join(o.outDir, `${step.name}.rejected.onnx`));
       current = { model, stage, confusion };
       if (r.sparsity) sparsity = r.sparsity;
+      if (r.sensitivity) sensitivity = r.sensitivity;
     }
     stages.push(stage);
   }
-  return { stages, test, confusion: current.confusion, sparsity, final: current.stage };
+  return { stages, test, confusion: current.confusion, sparsity, sensitivity, final: current.stage };
 }

@@ -23,6 +23,7 @@ import type { Feeds } from '../quantize/collect.js';
 import { quantizeDynamic } from '../quantize/dynamic.js';
 import { convertFloat16 } from '../quantize/fp16.js';
 import { quantizeStatic, type QuantizeReport } from '../quantize/static.js';
+import type { LayerSensitivity } from '../report/types.js';
 import { Progress } from '../cli/progress.js';
 import { runDistill } from './distill-step.js';
 import type { RecipeStep } from './recipe.js';
@@ -44,6 +45,8 @@ export interface StepResult {
   notes: string[];
   /** Per-layer sparsity of the step's model (prune steps). */
   sparsity?: SparsityReport;
+  /** Per-node quantization sensitivity (quantize steps), when the quantize library reports one. */
+  sensitivity?: LayerSensitivity[];
 }
 
 export async function runStep(step: RecipeStep, model: Model, ctx: StepContext): Promise<StepResult> {
