@@ -85,7 +85,8 @@ DIR/report.html and DIR/summary.json. A few minutes on 2 cores.
   --quick          recipes/demo-quick.yaml: a fraction of the training (seconds; for tests)
   --teacher FILE   the teacher (default data/teacher/teacher.onnx)
   --data DATASET   the data (default fashion-mnist-mini; fashion-mnist for the full set)
-  --runs N         timed benchmark runs per stage (default 100)
+  --runs N         timed benchmark runs per stage (default 500: sub-0.1 ms latencies on a busy
+                   machine need many runs for a steady median)
   --threads N      onnxruntime intra-op threads for the benchmark (default 1; 0: one per core)
   --json           print summary.json's content; no progress
 
@@ -120,7 +121,7 @@ The same run as a command: lithe compress data/teacher/teacher.onnx --recipe rec
       recipe,
       data,
       outDir,
-      runs: int(args, 'runs', 100, { min: 1 }),
+      runs: int(args, 'runs', 500, { min: 1 }),
       threads: int(args, 'threads', 1),
       progress: io.isTTY && !json,
       log: (line) => !json && io.err(line),
