@@ -5,8 +5,10 @@
  */
 import { LitheError, EXIT_CODES } from '../errors.js';
 import { benchCommand } from './bench.js';
+import { compressCommand } from './compress.js';
 import { convertCommand } from './convert.js';
 import { demoCommand } from './demo.js';
+import { distillCommand } from './distill.js';
 import { evalCommand } from './eval.js';
 import { inspectCommand } from './inspect.js';
 import { pruneCommand } from './prune.js';
@@ -16,7 +18,7 @@ import { trainCommand } from './train.js';
 import { trainGraphCommand } from './train-graph.js';
 import { parse, UsageError, type Command, type CommandIO } from './command.js';
 
-export const commands: readonly Command[] = [inspectCommand, runCommand, evalCommand, benchCommand, convertCommand, trainCommand, trainGraphCommand, pruneCommand, quantizeCommand, demoCommand];
+export const commands: readonly Command[] = [inspectCommand, runCommand, evalCommand, benchCommand, convertCommand, trainCommand, trainGraphCommand, distillCommand, pruneCommand, quantizeCommand, compressCommand, demoCommand];
 
 export const EXIT_BUG = 70;
 
