@@ -130,7 +130,8 @@ export async function createSession(model: Model | Uint8Array | string, opts: Se
     executionMode: opts.executionMode ?? 'sequential',
     enableMemPattern: opts.enableMemPattern ?? true,
     enableCpuMemArena: opts.enableCpuMemArena ?? true,
-    logSeverityLevel: 3,
+    // 4 = fatal only: a failure reaches the user once, as the LitheError below, not as ORT log noise too
+    logSeverityLevel: 4,
   };
   if (backend === 'node') {
     if (opts.threads && opts.threads > 0) {
