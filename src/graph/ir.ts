@@ -158,6 +158,8 @@ export class Node {
   graph: Graph | null = null;
   private readonly _inputs: (Value | null)[] = [];
   private readonly _outputs: Value[] = [];
+  /** False after detach(): a removed node records no uses until it is inserted again. */
+  private _linked = true;
 
   constructor(init: NodeInit) {
     this.opType = init.opType;
@@ -191,31 +193,44 @@ export class Node {
 
   setInput(i: number, v: Value | null): void {
     if (i < 0 || i >= this._inputs.length) throw new Error(`${this.describe()}: input index ${i} out of range`);
-    this._inputs[i]?._removeUse(this, i);
+    if (this._linked) this._inputs[i]?._removeUse(this, i);
     this._inputs[i] = v;
-    v?._addUse(this, i);
+    if (this._linked) v?._addUse(this, i);
   }
   appendInput(v: Value | null): void {
     this._inputs.push(v);
-    v?._addUse(this, this._inputs.length - 1);
+    if (this._linked) v?._addUse(this, this._inputs.length - 1);
   }
   /** Drops trailing inputs from index `n` on. */
   truncateInputs(n: number): void {
     while (this._inputs.length > n) {
       const i = this._inputs.length - 1;
-      this._inputs[i]?._removeUse(this, i);
+      if (this._linked) this._inputs[i]?._removeUse(this, i);
       this._inputs.pop();
     }
   }
   appendOutput(v: Value): void {
     if (v.producer()) throw new Error(`value "${v.name}" is already produced by ${v.producer()!.describe()}`);
-    v._setProducer(this, this._outputs.length);
+    if (this._linked) v._setProducer(this, this._outputs.length);
     this._outputs.push(v);
   }
   /** Unlinks this node from its inputs (its outputs keep their identity but lose the producer). */
   detach(): void {
+    if (!this._linked) return;
     this._inputs.forEach((v, i) => v?._removeUse(this, i));
     this._outputs.forEach((v) => v._setProducer(null, -1));
+    this._linked = false;
+  }
+  /** @internal Graph calls this when a detached node is inserted again: relinks inputs and outputs. */
+  _attach(): void {
+    if (this._linked) return;
+    for (const v of this._outputs) {
+      const p = v.producer();
+      if (p) throw new Error(`cannot insert ${this.describe()}: its output "${v.name}" is now produced by ${p.describe()}`);
+    }
+    this._inputs.forEach((v, i) => v?._addUse(this, i));
+    this._outputs.forEach((v, i) => v._setProducer(this, i));
+    this._linked = true;
   }
 
   // ---- attributes -----------------------------------------------------------
@@ -330,6 +345,7 @@ export class Graph {
   }
   private insertAt(i: number, node: Node): Node {
     if (node.graph) throw new Error(`${node.describe()} already belongs to graph "${node.graph.name}"`);
+    node._attach();
     node.graph = this;
     for (const g of node.subgraphs()) g.parentNode = node;
     this._nodes.splice(i, 0, node);
@@ -356,6 +372,20 @@ export class Graph {
     this._nodes.splice(i, 1);
     node.detach();
     node.graph = null;
+  }
+
+  /**
+   * Replaces `old` by `other` in this graph: every use, and a graph-output slot, where `other`
+   * takes over the output's name and declared type so that the model's interface is unchanged.
+   * `old`'s producer stays in place (remove it afterwards).
+   */
+  replaceValue(old: Value, other: Value): void {
+    old.replaceAllUsesWith(other);
+    const i = this.outputs.indexOf(old);
+    if (i < 0) return;
+    this.outputs[i] = other;
+    other.name = old.name;
+    other.type = old.type ?? other.type;
   }
 
   addInput(v: Value): Value {

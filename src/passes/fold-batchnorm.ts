@@ -71,16 +71,8 @@ function fold(graph: Graph, bn: Node): Node {
   if (conv.inputs.length > 2) conv.setInput(2, bv);
   else conv.appendInput(bv);
 
-  const y = bn.output(0);
-  const convOut = conv.output(0);
-  y.replaceAllUsesWith(convOut);
-  const outIdx = graph.outputs.indexOf(y);
-  graph.remove(bn, { safe: false });
-  if (outIdx >= 0) {
-    graph.outputs[outIdx] = convOut;
-    convOut.name = y.name;
-    convOut.type = y.type ?? convOut.type;
-  }
+  graph.replaceValue(bn.output(0), conv.output(0));
+  graph.remove(bn, { safe: false }); // its running-stat outputs (training mode) may be unused leftovers
   return conv;
 }
 

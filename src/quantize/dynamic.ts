@@ -100,14 +100,8 @@ export function quantizeDynamic(input: Model, opts: DynamicOptions = {}): { mode
     let y = g.op('Mul', [g.op('Cast', [yi], { to: DataType.FLOAT }, { name: `${n.name}_Cast` }), scale], {}, { name: `${n.name}_output_Mul` });
     const b = n.input(2);
     if (b) y = g.op('Add', [y, b], {}, { name: `${n.name}_bias_Add` });
-    const out = n.output(0);
-    out.replaceAllUsesWith(y);
-    const oi = graph.outputs.indexOf(out);
+    graph.replaceValue(n.output(0), y);
     graph.remove(n, { safe: false });
-    if (oi >= 0) {
-      graph.outputs[oi] = y;
-      y.name = out.name;
-    }
     nodes.push({ name: n.name, opType: n.opType, quantized: true, reason: 'int8 weights, uint8 activations quantized at run time' });
   }
   eliminateDeadCode.run(model);
