@@ -10,6 +10,7 @@ import { evaluate } from '../runtime/evaluate.js';
 import { createSession } from '../runtime/session.js';
 import { Trainer } from '../train/trainer.js';
 import { chooseTeacherMode, distill } from './distill.js';
+import { cacheTeacherLogits, teacherRunner } from './teacher.js';
 
 const train = await openDataset('fashion-mnist-mini', { split: 'train' });
 const test_ = await openDataset('fashion-mnist-mini', { split: 'test' });
@@ -60,4 +61,20 @@ test('teacher mode: cache without per-batch inputs, run with --augment/--feature
   assert.equal(chooseTeacherMode('graph', { augment: true, features: true }), 'graph');
   assert.throws(() => chooseTeacherMode('cache', { augment: true, features: false }), /--teacher-mode cache cannot serve --augment \(the teacher must see the augmented batch\)/);
   assert.throws(() => chooseTeacherMode('cache', { augment: false, features: true }), /cannot serve --features/);
+});
+
+test('precomputed teacher logits (teacherLogits) train exactly as the cache distill computes itself', async () => {
+  const teacher = buildArchitecture('ref-cnn', { seed: 4 });
+  const subset = permutation(train.size, 5).slice(0, 128);
+  const losses = async (teacherLogits?: Float32Array) => {
+    const out: number[] = [];
+    const opts = { epochs: 1, batch: 32, lr: 1e-3, threads: 1, onStep: (s: { loss: number }) => void out.push(s.loss) };
+    await distill({ teacher, student: buildArchitecture('student'), train, subset, temperature: 2, alpha: 0.5, teacherLogits, trainer: opts });
+    return out;
+  };
+  const runner = await teacherRunner(teacher, [], { label: 'ref-cnn' });
+  const cache = await cacheTeacherLogits(runner, train, 10, { indices: subset });
+  await runner.release();
+  assert.deepEqual(await losses(cache), await losses());
+  await assert.rejects(losses(new Float32Array(10)), /teacherLogits has 10 values, expected 6000 × 10/);
 });
