@@ -52,7 +52,7 @@ it. The output is the student alone (no teacher or adapter nodes), with the test
 the written file.
 
   --teacher T.onnx    trained teacher (same input shape and classes as the student)
-  --student S         architecture (${'student, ref-cnn, …'}) or an ONNX model to start from
+  --student S         an architecture (student, ref-cnn, teacher, mobilenetv2) or an ONNX model
   --data DATASET      fashion-mnist (default), fashion-mnist-mini, or a dataset folder
   --epochs N          epochs (default ${D.epochs})
   -o, --output OUT    output model (written atomically)
