@@ -25,6 +25,7 @@
  * --checkpoint FILE writes the model after every epoch (for long runs that may be interrupted).
  * --limit N trains on N samples (for timing), and then writes nothing under --out unless it is given.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -158,7 +159,7 @@ measured by loading \`teacher.onnx\` in a fresh onnxruntime-node session; this $
 | augmentation | random 28×28 crop of the image zero-padded by ${o.pad} px, random horizontal flip (p = ½), seeded per (seed, epoch) |
 | seed | ${o.seed} (weights, shuffling, augmentation) |
 | time | ${(wall / 60).toFixed(1)} min wall (training and per-epoch evaluation), ${o.threads ?? 'default'} onnxruntime thread(s), on ${cpus()[0]?.model ?? 'unknown CPU'} (${availableParallelism()} cores, shared with other jobs) |
-| software | Node ${process.version}, onnxruntime-node ${ortVersion()} |
+| software | lithe ${gitCommit()}, Node ${process.version}, onnxruntime-node ${ortVersion()} |
 | made | ${new Date().toISOString().slice(0, 10)} |
 
 | epoch | train loss | train acc (augmented) | test top-1 | lr at epoch end | seconds | samples/s |
@@ -172,14 +173,24 @@ Reproduce (needs Debian's \`dataset-fashion-mnist\`, which puts the full set at
 
     ${command}
 
-onnxruntime's float reductions with several threads are not bit-for-bit deterministic, so a re-run
-gives a model with a different sha256 and an accuracy within a few tenths of a percent.
+With several onnxruntime threads, float reductions are not bit-for-bit deterministic, so a re-run
+gives a model with a different sha256 and an accuracy within a few tenths of a percent (whether a
+one-thread re-run reproduces the file byte for byte has not been checked). Epoch times above vary
+with the load of the machine, which other training jobs shared during the run.
 `;
 writeAtomic(join(out, 'README.md'), readme);
 log(`wrote ${relative(process.cwd(), file)} and README.md`);
 
 function pct(x: number): string {
   return `${(100 * x).toFixed(2)}%`;
+}
+
+function gitCommit(): string {
+  try {
+    return `commit ${execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim()}`;
+  } catch {
+    return '(not a git checkout)';
+  }
 }
 
 function ortVersion(): string {
