@@ -42,6 +42,8 @@ export const DEFAULT_PER_BATCH_MODE: TeacherMode = 'run';
  *   32     90.61    –         –         –         –         90.86       90.95     91.07     91.04     90.95
  *   16     90.81    –         –         –         –         –           –         91.28     –         –
  *   (lr 1e-2, batch 64: scratch 90.57, T=1 α=.5 90.85; batch 32, T=1 α=.3: 90.68)
+ *   seed 1, batch 16: scratch 90.78, T=1 α=.3 91.06 — the gain is +0.28 to +0.47 points, under
+ *   the issue's +0.5 target; see the closing note of issue 6 for what limits it
  *
  * Lower temperatures won throughout. This student (one 16-filter conv and a linear layer) cannot
  * represent the teacher's function; matching its softened logits at T = 2–4 spends capacity that
