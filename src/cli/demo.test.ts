@@ -10,6 +10,7 @@ import type { PipelineSummary } from '../pipeline/report.js';
 import { captureIO, main } from './main.js';
 import { BUNDLED_TEACHER } from './demo.js';
 import type { evalReport } from './eval.js';
+import { DISTILL_DEFAULTS } from '../distill/distill.js';
 import { tempDir } from './fixtures.test.js';
 
 const hasTeacher = existsSync(join(packageRoot(), BUNDLED_TEACHER));
@@ -41,7 +42,8 @@ test('demo --quick: teacher → distill → prune → quantize through the compr
   else assert.match(teacher.notes.join(' '), /STAND-IN: data\/teacher\/teacher\.onnx is missing/);
   assert.equal(teacher.params, 585_066);
   assert.equal(student.params, 27_210, "the seeds' student");
-  assert.match(student.notes[0]!, /student distilled from .*teacher\.onnx: 1 epoch on 2000 samples, T = 4, α = 0.5/);
+  const { temperature: T, alpha: A } = DISTILL_DEFAULTS;
+  assert.match(student.notes[0]!, new RegExp(`student distilled from .*teacher\\.onnx: 1 epoch on 2000 samples, T = ${T}, α = ${A}`));
   assert.ok(final.gzipBytes * 20 < teacher.gzipBytes, `final ≥ 20× smaller (gzip): ${final.gzipBytes} vs ${teacher.gzipBytes}`);
 
   for (const st of s.stages) {
