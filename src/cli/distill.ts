@@ -22,7 +22,7 @@ import { evaluate, type EvalResult } from '../runtime/evaluate.js';
 import { createSession } from '../runtime/session.js';
 import type { Schedule } from '../train/trainer.js';
 import { choice, flag, int, num, str, UsageError, type Command } from './command.js';
-import { Progress } from './progress.js';
+import { Progress, epochReporter } from './progress.js';
 import { modelOrArchitecture } from './train.js';
 
 const D = DISTILL_DEFAULTS;
@@ -143,10 +143,8 @@ Examples:
           `${optimizer} ${schedule} lr ${num(args, 'lr', D.lr)}, batch ${batch}${augment ? ', augmented' : ''}${features.length ? `, ${features.length} feature pair(s)` : ''}`,
       );
 
-    let progress: Progress | undefined;
     let cacheBar: Progress | undefined;
     let cached = 0;
-    let seen = { loss: 0, correct: 0, n: 0 };
     const t0 = performance.now();
     const result = await distill({
       teacher,
@@ -176,25 +174,7 @@ Examples:
         augment,
         seed,
         threads,
-        onStep: (s) => {
-          if (s.batchInEpoch === 1) {
-            progress = new Progress(`epoch ${s.epoch}/${epochs}`, samples, { enabled: io.isTTY && !json, unit: 'samples' });
-            seen = { loss: 0, correct: 0, n: 0 };
-          }
-          seen = { loss: seen.loss + s.loss * s.samples, correct: seen.correct + s.correct, n: seen.n + s.samples };
-          progress?.tick(s.samples, `loss ${(seen.loss / seen.n).toFixed(4)} acc ${((100 * seen.correct) / seen.n).toFixed(1)}%`);
-        },
-        onEpochEnd: (e) => {
-          progress?.finish();
-          const record = { epoch: e.epoch, loss: e.loss, trainAccuracy: e.trainAccuracy, testTop1: e.test?.top1, testTop5: e.test?.top5, seconds: e.seconds, lr: e.lr };
-          if (json) io.out(JSON.stringify(record));
-          else
-            io.err(
-              `epoch ${e.epoch}/${epochs}: loss ${e.loss.toFixed(4)}, train acc ${(100 * e.trainAccuracy).toFixed(2)}%` +
-                (e.test ? `, test top-1 ${(100 * e.test.top1).toFixed(2)}%` : '') +
-                `, ${e.seconds.toFixed(1)} s`,
-            );
-        },
+        ...epochReporter(io, { epochs, samples, json }),
       },
     });
     const seconds = (performance.now() - t0) / 1000;

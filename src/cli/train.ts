@@ -10,7 +10,7 @@ import { loadModel, saveModel } from '../onnx/io.js';
 import { openDataset } from '../data/dataset.js';
 import { permutation } from '../data/rng.js';
 import { Trainer, type Schedule } from '../train/trainer.js';
-import { Progress } from './progress.js';
+import { epochReporter } from './progress.js';
 import { choice, flag, int, num, positionals, str, UsageError, type Command } from './command.js';
 
 /** An architecture name or a model file. */
@@ -89,8 +89,6 @@ Examples:
       io.err(
         `training ${spec} on ${train.source}: ${samples} samples, ${epochs} epoch(s), batch ${batch}, ${optimizer}${flag(args, 'augment') ? ', augmented' : ''}`,
       );
-    let progress: Progress | undefined;
-    let seen = { loss: 0, correct: 0, n: 0 };
     const trainer = new Trainer(model, {
       epochs,
       batch,
@@ -101,34 +99,7 @@ Examples:
       augment: flag(args, 'augment') ? { pad: int(args, 'augment-pad', 2, { min: 0 }) } : false,
       seed,
       threads: int(args, 'threads', 0) || undefined,
-      onStep: (s) => {
-        if (s.batchInEpoch === 1) {
-          progress = new Progress(`epoch ${s.epoch}/${epochs}`, samples, { enabled: io.isTTY && !json, unit: 'samples' });
-          seen = { loss: 0, correct: 0, n: 0 };
-        }
-        seen = { loss: seen.loss + s.loss * s.samples, correct: seen.correct + s.correct, n: seen.n + s.samples };
-        progress?.tick(s.samples, `loss ${(seen.loss / seen.n).toFixed(4)} acc ${((100 * seen.correct) / seen.n).toFixed(1)}%`);
-      },
-      onEpochEnd: (e) => {
-        progress?.finish();
-        const record = {
-          epoch: e.epoch,
-          loss: e.loss,
-          trainAccuracy: e.trainAccuracy,
-          testTop1: e.test?.top1,
-          testTop5: e.test?.top5,
-          seconds: e.seconds,
-          samplesPerSecond: e.samplesPerSecond,
-          lr: e.lr,
-        };
-        if (json) io.out(JSON.stringify(record));
-        else
-          io.err(
-            `epoch ${e.epoch}/${epochs}: loss ${e.loss.toFixed(4)}, train acc ${(100 * e.trainAccuracy).toFixed(2)}%` +
-              (e.test ? `, test top-1 ${(100 * e.test.top1).toFixed(2)}%` : '') +
-              `, ${e.seconds.toFixed(1)} s, ${e.samplesPerSecond.toFixed(0)} samples/s`,
-          );
-      },
+      ...epochReporter(io, { epochs, samples, json }),
     });
     try {
       await trainer.fit(train, test, { subset });
