@@ -21,7 +21,7 @@ import type { Model } from '../graph/ir.js';
 import type { Batch } from '../data/batcher.js';
 import type { Dataset } from '../data/dataset.js';
 import type { HostTensor } from '../runtime/tensors.js';
-import { clone } from '../train/gradcheck.js';
+import { cloneModel as clone } from '../onnx/io.js';
 import { Trainer, type EpochInfo, type TrainerOptions } from '../train/trainer.js';
 import { addAdapters, removeAdapters, resolveFeatures, type Adapter, type FeaturePair } from './features.js';
 import { distillationLoss, fedTeacher, TEACHER_LOGITS, teacherFeatureInput, type TeacherValues } from './kd-loss.js';

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { openDataset } from '../data/dataset.js';
 import { permutation } from '../data/rng.js';
 import { buildArchitecture } from '../models/index.js';
-import { clone } from '../train/gradcheck.js';
+import { cloneModel as clone } from '../onnx/io.js';
 import { distill } from './distill.js';
 import { addAdapters, parseFeatures, removeAdapters, resolveFeatures } from './features.js';
 

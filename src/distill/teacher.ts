@@ -22,7 +22,7 @@ import type { Dataset } from '../data/dataset.js';
 import { DataType } from '../onnx/proto.js';
 import { createSession, type Session } from '../runtime/session.js';
 import type { HostTensor } from '../runtime/tensors.js';
-import { clone } from '../train/gradcheck.js';
+import { cloneModel as clone } from '../onnx/io.js';
 
 export type TeacherMode = 'cache' | 'run' | 'graph';
 

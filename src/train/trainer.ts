@@ -38,7 +38,7 @@ import { DataType } from '../onnx/proto.js';
 import { evaluate, type EvalResult } from '../runtime/evaluate.js';
 import { createSession, type Session, type SessionOptions } from '../runtime/session.js';
 import type { HostTensor } from '../runtime/tensors.js';
-import { clone } from './gradcheck.js';
+import { cloneModel as clone } from '../onnx/io.js';
 import type { Loss } from './losses.js';
 import type { OptimizerConfig } from './optimizers.js';
 import { buildTrainingGraph, type TrainingGraph } from './training-graph.js';

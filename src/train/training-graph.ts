@@ -23,7 +23,7 @@ import { inferShapes } from '../graph/shape-inference.js';
 import { Tensor } from '../graph/tensor.js';
 import { DataType } from '../onnx/proto.js';
 import { appendBackward, initializersToInputs, isFloat } from './autodiff.js';
-import { clone } from './gradcheck.js';
+import { cloneModel as clone } from '../onnx/io.js';
 import { crossEntropy, mse, type Loss } from './losses.js';
 import { makeOptimizer, type OptimizerConfig, type OptimizerName } from './optimizers.js';
 import { RULES } from './rules/index.js';
