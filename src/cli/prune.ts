@@ -7,7 +7,7 @@
  */
 import { resolve } from 'node:path';
 import { countMacs, countParams } from '../analysis/profile.js';
-import { openDataset, type Dataset } from '../data/dataset.js';
+import type { Dataset } from '../data/dataset.js';
 import { permutation } from '../data/rng.js';
 import type { Model } from '../graph/ir.js';
 import { loadModel, saveModel } from '../onnx/io.js';

@@ -1,12 +1,10 @@
 import { basename } from 'node:path';
 import { LitheError } from '../errors.js';
-import { batches, epochOrder } from '../data/batcher.js';
 import { openDataset } from '../data/dataset.js';
 import type { Model } from '../graph/ir.js';
 import { loadModel, saveModel } from '../onnx/io.js';
-import { DataType } from '../onnx/proto.js';
 import type { CalibrationMethod } from '../quantize/calibrate.js';
-import type { Feeds } from '../quantize/collect.js';
+import { calibrationFeeds } from '../quantize/collect.js';
 import { quantizeDynamic } from '../quantize/dynamic.js';
 import { convertFloat16 } from '../quantize/fp16.js';
 import { quantizeStatic, type QuantizeReport } from '../quantize/static.js';
@@ -106,7 +104,7 @@ Examples:
     if (mode === 'static') {
       const calib = str(args, 'calib');
       if (!calib) throw new UsageError('--mode static needs --calib DATASET (the samples to measure activation ranges on)', this);
-      const feeds = await calibrationFeeds(input, calib, int(args, 'calib-size', 512, { min: 1 }));
+      const feeds = calibrationFeeds(input, await openDataset(calib, { split: 'train' }), int(args, 'calib-size', 512, { min: 1 }), `--calib ${calib}`);
       const passes = method === 'minmax' ? 1 : 2;
       const progress = new Progress('calibrating', passes * feeds.length, { enabled: io.isTTY && !json, unit: 'batches' });
       result = await quantizeStatic(input, () => feeds, {
@@ -151,17 +149,6 @@ Examples:
   },
 };
 
-/** The first `size` samples of a seeded shuffle of the train split, as batches of 64. */
-async function calibrationFeeds(model: Model, spec: string, size: number): Promise<Feeds[]> {
-  const inputs = model.graph.inputs.filter((v) => !v.initializer);
-  if (inputs.length !== 1) throw new LitheError('E_BAD_INPUT', `--calib needs a model with one input; this one has ${inputs.length}`);
-  const input = inputs[0]!;
-  if (input.dtype !== undefined && input.dtype !== DataType.FLOAT) throw new LitheError('E_BAD_INPUT', `--calib ${spec}: images are float32, model input '${input.name}' is not`);
-  const ds = await openDataset(spec, { split: 'train' });
-  if (ds.size === 0) throw new LitheError('E_BAD_INPUT', `--calib ${spec}: the dataset is empty`);
-  const subset = epochOrder(ds, { shuffle: true, seed: 0 }).subarray(0, Math.min(size, ds.size));
-  return [...batches(ds, { batchSize: 64, subset })].map((b) => ({ [input.name]: { dtype: DataType.FLOAT, dims: b.dims, data: b.x } }));
-}
 
 function printSummary(
   out: (line: string) => void,

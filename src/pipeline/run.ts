@@ -11,7 +11,6 @@ import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Dataset } from '../data/dataset.js';
 import { LitheError } from '../errors.js';
-import type { Model } from '../graph/ir.js';
 import { loadModel, saveModel } from '../onnx/io.js';
 import type { SparsityReport } from '../prune/unstructured.js';
 import type { LayerSensitivity } from '../report/types.js';

@@ -7,19 +7,16 @@
  * each, "60% unstructured (l1, global), 1 epoch fine-tuning"), and what it knows per layer:
  * sparsity after pruning.
  */
-import { LitheError } from '../errors.js';
-import { batches, epochOrder } from '../data/batcher.js';
 import type { Dataset } from '../data/dataset.js';
 import { permutation } from '../data/rng.js';
 import type { Model } from '../graph/ir.js';
-import { DataType } from '../onnx/proto.js';
 import { finetune, pruneScheduled, type FinetuneOptions } from '../prune/finetune.js';
 import type { ScheduleName } from '../prune/schedule.js';
 import { pruneChannels } from '../prune/structured.js';
 import { trainingGradients } from '../prune/taylor.js';
 import { sparsityOf, type Method, type SparsityReport } from '../prune/unstructured.js';
 import type { CalibrationMethod } from '../quantize/calibrate.js';
-import type { Feeds } from '../quantize/collect.js';
+import { calibrationFeeds } from '../quantize/collect.js';
 import { quantizeDynamic } from '../quantize/dynamic.js';
 import { convertFloat16 } from '../quantize/fp16.js';
 import { quantizeStatic, type QuantizeReport } from '../quantize/static.js';
@@ -163,14 +160,3 @@ async function runQuantize(step: RecipeStep, model: Model, ctx: StepContext): Pr
   return { model: r.model, notes };
 }
 
-/** The first `size` samples of a seeded shuffle of `ds`, as batches of 64 feeding the model's one input. */
-export function calibrationFeeds(model: Model, ds: Dataset, size: number): Feeds[] {
-  const inputs = model.graph.inputs.filter((v) => !v.initializer);
-  if (inputs.length !== 1) throw new LitheError('E_BAD_INPUT', `calibration needs a model with one input; this one has ${inputs.length}`);
-  const input = inputs[0]!;
-  if (input.dtype !== undefined && input.dtype !== DataType.FLOAT)
-    throw new LitheError('E_BAD_INPUT', `${ds.name}: images are float32, model input '${input.name}' is not`);
-  if (ds.size === 0) throw new LitheError('E_BAD_INPUT', `${ds.name}: the train split is empty; nothing to calibrate on`);
-  const subset = epochOrder(ds, { shuffle: true, seed: 0 }).subarray(0, Math.min(size, ds.size));
-  return [...batches(ds, { batchSize: 64, subset })].map((b) => ({ [input.name]: { dtype: DataType.FLOAT, dims: b.dims, data: b.x } }));
-}

@@ -10,7 +10,10 @@
 import { LitheError } from '../errors.js';
 import type { Model } from '../graph/ir.js';
 import { dtypeName } from '../graph/tensor.js';
-import { loadModel, serializeModel } from '../onnx/io.js';
+import { batches, epochOrder } from '../data/batcher.js';
+import type { Dataset } from '../data/dataset.js';
+import { cloneModel } from '../onnx/io.js';
+import { DataType } from '../onnx/proto.js';
 import { createSession } from '../runtime/session.js';
 import type { HostTensor } from '../runtime/tensors.js';
 import { AbsHistogram, MinMaxCollector, clipRange, type MethodOptions, type Range } from './calibrate.js';
@@ -53,7 +56,7 @@ export function checkFeeds(model: Model, feeds: Feeds, what = 'calibration data'
 
 /** Ranges of the named tensors of `model` over the calibration data. */
 export async function collectRanges(model: Model, names: readonly string[], source: FeedSource, opts: CollectOptions): Promise<Map<string, Range>> {
-  const copy = loadModel(serializeModel(model));
+  const copy = cloneModel(model);
   const g = copy.graph;
   for (const name of names) {
     const v = g.findValue(name);
@@ -103,4 +106,19 @@ async function runPass(
     opts.onBatch?.({ pass, passes, batch, samples });
   }
   if (batch === 0) throw new LitheError('E_BAD_INPUT', 'calibration data is empty');
+}
+
+/**
+ * Calibration data: the first `size` samples of a seeded shuffle of `ds`, as batches of 64
+ * feeding the model's one (float) input. `label` names the data in errors (default ds.name).
+ */
+export function calibrationFeeds(model: Model, ds: Dataset, size: number, label = ds.name): Feeds[] {
+  const inputs = model.graph.inputs.filter((v) => !v.initializer);
+  if (inputs.length !== 1) throw new LitheError('E_BAD_INPUT', `${label}: calibration needs a model with one input; this one has ${inputs.length}`);
+  const input = inputs[0]!;
+  if (input.dtype !== undefined && input.dtype !== DataType.FLOAT)
+    throw new LitheError('E_BAD_INPUT', `${label}: images are float32, model input '${input.name}' is not`);
+  if (ds.size === 0) throw new LitheError('E_BAD_INPUT', `${label}: the train split is empty; nothing to calibrate on`);
+  const subset = epochOrder(ds, { shuffle: true, seed: 0 }).subarray(0, Math.min(size, ds.size));
+  return [...batches(ds, { batchSize: 64, subset })].map((b) => ({ [input.name]: { dtype: DataType.FLOAT, dims: b.dims, data: b.x } }));
 }
