@@ -8,16 +8,16 @@
  * or float, for the CLI summary and for `--exclude` decisions.
  */
 import { LitheError } from '../errors.js';
-import type { Model } from '../graph/ir.js';
+import type { Model, Value } from '../graph/ir.js';
 import { PassManager } from '../graph/pass.js';
 import { cloneModel } from '../onnx/io.js';
 import { DataType } from '../onnx/proto.js';
 import { eliminateDeadCode } from '../passes/eliminate-dead-code.js';
 import { foldBatchNorm } from '../passes/fold-batchnorm.js';
-import type { CalibrationMethod } from './calibrate.js';
+import type { CalibrationMethod, Range } from './calibrate.js';
 import { collectRanges, type CalibrationProgress, type FeedSource } from './collect.js';
 import { DEFAULT_QDQ, insertQdq, shieldFloatNodes, type QdqOptions } from './qdq.js';
-import { planStatic, unknownNodeNames, type PlanOptions } from './plan.js';
+import { planStatic, unknownNodeNames, type Plan, type PlanOptions } from './plan.js';
 
 export interface NodeReport {
   name: string;
@@ -52,13 +52,25 @@ export function checkQuantizable(model: Model, exclude: readonly string[] = []):
   if (!hasFloatWeights) throw new LitheError('E_BAD_MODEL', 'the model has no float32 weights to quantize (already quantized or fp16?)');
 }
 
-export async function quantizeStatic(input: Model, calibration: FeedSource, opts: StaticOptions = {}): Promise<{ model: Model; report: QuantizeReport }> {
+/** The float model every static plan works on: checked, copied, BatchNorm folded into Conv. */
+export function prepareStatic(input: Model, opts: StaticOptions = {}): { model: Model; notes: string[]; qdq: QdqOptions } {
   checkQuantizable(input, opts.exclude);
   const opset = input.opset('') ?? 0;
   if (opset < 13) throw new LitheError('E_UNSUPPORTED_OP', `static quantization needs opset ≥ 13 (per-channel DequantizeLinear); the model has opset ${opset}`);
   const model = cloneModel(input);
   const prep = new PassManager([foldBatchNorm]).run(model);
-  const qdqOpts: QdqOptions = { ...DEFAULT_QDQ, ...stripUndefined(opts) };
+  return { model, notes: prep.notes ?? [], qdq: { ...DEFAULT_QDQ, ...stripUndefined(opts) } };
+}
+
+/** Carries out `plan` on its (prepared) model in place: Q/DQ, int8 weights, shields, DCE. */
+export function applyPlan(model: Model, plan: Plan, ranges: ReadonlyMap<Value, Range>, qdq: QdqOptions): void {
+  insertQdq(model, plan, ranges, qdq);
+  shieldFloatNodes(model, plan);
+  eliminateDeadCode.run(model);
+}
+
+export async function quantizeStatic(input: Model, calibration: FeedSource, opts: StaticOptions = {}): Promise<{ model: Model; report: QuantizeReport }> {
+  const { model, notes, qdq: qdqOpts } = prepareStatic(input, opts);
   const plan = planStatic(model, { ...opts, symmetricActivations: qdqOpts.symmetricActivations });
   const method = opts.method ?? 'minmax';
   let batches = 0;
@@ -73,11 +85,9 @@ export async function quantizeStatic(input: Model, calibration: FeedSource, opts
     },
   });
   const ranges = new Map(plan.calibrate.map((v) => [v, byName.get(v.name)!] as const));
-  insertQdq(model, plan, ranges, qdqOpts);
-  shieldFloatNodes(model, plan);
-  eliminateDeadCode.run(model);
+  applyPlan(model, plan, ranges, qdqOpts);
   const nodes = plan.decisions.map((d) => ({ name: d.node.name, opType: d.node.opType, quantized: d.quantized, reason: d.reason }));
-  return { model, report: { mode: 'static', nodes, notes: prep.notes ?? [], calibration: { method, tensors: plan.calibrate.length, batches, samples } } };
+  return { model, report: { mode: 'static', nodes, notes, calibration: { method, tensors: plan.calibrate.length, batches, samples } } };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
