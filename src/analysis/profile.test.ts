@@ -4,6 +4,7 @@ import { GraphBuilder } from '../graph/builder.js';
 import { Tensor } from '../graph/tensor.js';
 import { buildMobileNetV2, buildRefCnn, buildStudent, buildTeacher } from '../models/index.js';
 import { DataType } from '../onnx/proto.js';
+import { quantizeDynamic } from '../quantize/dynamic.js';
 import { countMacs, countParams, opHistogram, profileModel, renderLayerTable } from './profile.js';
 
 const F = DataType.FLOAT;
@@ -107,6 +108,35 @@ test('parameter rule: ints, scalars and quantization metadata excluded; Dequanti
   const counted = p.initializers.filter((e) => e.counted).map((e) => e.name).sort();
   assert.deepEqual(counted, ['b', 'gain', 'wq']);
   assert.equal(p.total, 12 + 3 + 3);
+});
+
+test('dynamic int8 (MatMulInteger) keeps the float model\'s params and dense MACs; nothing unknown', () => {
+  const float = buildRefCnn();
+  const { model } = quantizeDynamic(float);
+  assert.ok(model.graph.nodes.some((n) => n.opType === 'MatMulInteger'));
+  assert.equal(countParams(model).total, countParams(float).total);
+  const [a, b] = [countMacs(float, { batch: 2 }), countMacs(model, { batch: 2 })];
+  assert.deepEqual(b.unknown.map((u) => u.op), []);
+  assert.equal(b.dense, a.dense);
+});
+
+test('QLinearConv, QLinearMatMul, ConvInteger: W at its own slot, MACs as the float op', () => {
+  const g = new GraphBuilder();
+  const u8 = (v: number) => g.scalar(v, DataType.UINT8);
+  const i8 = (name: string, dims: number[]) => g.initializer(name, Tensor.fromArray(DataType.INT8, dims, new Array(dims.reduce((p, d) => p * d, 1)).fill(1)));
+  const x = g.input('x', DataType.UINT8, ['N', 2, 5, 5]);
+  const s = g.scalar(0.1);
+  const bias = g.initializer('bias', Tensor.fromArray(DataType.INT32, [3], [0, 0, 0]));
+  const c = g.op('QLinearConv', [x, s, u8(0), i8('w', [3, 2, 3, 3]), s, g.scalar(0, DataType.INT8), s, u8(0), bias], { pads: [1, 1, 1, 1] });
+  const ci = g.op('ConvInteger', [c, i8('w2', [4, 3, 1, 1])]);
+  const flat = g.op('QLinearMatMul', [g.Reshape(c, [-1, 75]), s, u8(0), i8('w3', [75, 6]), s, g.scalar(0, DataType.INT8), s, u8(0)]);
+  g.output(ci, 'ci');
+  g.output(flat, 'y');
+  const m = g.model();
+  assert.deepEqual(countParams(m).initializers.filter((e) => e.counted).map((e) => e.name).sort(), ['bias', 'w', 'w2', 'w3']);
+  const macs = countMacs(m, { batch: 2 });
+  assert.deepEqual(macs.unknown.map((u) => u.op), []);
+  assert.equal(macs.dense, 2 * 3 * 25 * 18 + 2 * 4 * 25 * 3 + 2 * 75 * 6);
 });
 
 test('profileModel: per-layer rows sum to the totals, shares add to 1, histogram by op', () => {

@@ -7,21 +7,25 @@
  *             W and B, Gemm/MatMul operands, BatchNormalization scale γ and bias β, Layer/Instance/
  *             GroupNormalization scale and bias, PRelu slope, Gather data (embeddings), a non-scalar
  *             operand of Add/Sub/Mul/Div (biases and scales of exported Linear layers), any
- *             non-scalar float input of an op not listed here; and the quantized data input of
- *             DequantizeLinear whatever its type (an int8 weight is still a weight).
+ *             non-scalar float input of an op not listed here; and, whatever their type (an int8
+ *             weight is still a weight), the data input of DequantizeLinear and the weight inputs
+ *             of MatMulInteger/ConvInteger (dynamic quantization) and QLinearConv/QLinearMatMul.
  *   excluded  BatchNormalization running mean/var (buffers, not parameters); int initializers
  *             (shapes, axes, indices, zero points); scalars used as operands (Clip bounds, Pow
- *             exponents, Pad values, epsilons) and quantization scales/zero points.
+ *             exponents, Pad values, epsilons) and quantization scales/zero points (including
+ *             dynamic quantization's per-channel weight scales, multiplied into s_x).
  *
  * MACs — what `countMacs` counts (one multiply-accumulate = one MAC; N = batch):
  *   Conv            N·Cout·Hout·Wout·(Cin/groups)·kh·kw = |Y|·|W|/Cout; stride, dilation, padding
  *                   and depthwise/grouped convs enter through the output shape and W's shape
  *   ConvTranspose   N·Cin·Hin·Win·(Cout/groups)·kh·kw = |X|·|W|/Cin
  *   Gemm            M·N·K;   MatMul  prod(batch)·M·N·K = |Y|·K (broadcast batch dims included)
+ *   integer forms   MatMulInteger/QLinearMatMul as MatMul, ConvInteger/QLinearConv as Conv (W is
+ *                   QLinearConv's input 3): an int8 MAC is still a MAC
  *   pools           |Y|·kh·kw; GlobalAverage/MaxPool |X|
  *   reductions      |X|
  *   elementwise     |Y| — activations, arithmetic, comparisons, BatchNormalization, Layer/
- *                   InstanceNormalization, Softmax, Clip, Where, Quantize/DequantizeLinear: one op
+ *                   InstanceNormalization, Softmax, Clip, Where, (Dynamic)Quantize/DequantizeLinear: one op
  *                   per output element, counted as one MAC (MACs = ops for these)
  *   data movement   0 — Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Concat, Split, Slice,
  *                   Gather, Pad, Expand, Tile, Cast, Shape, Constant, Identity, Dropout (inference)
@@ -57,18 +61,26 @@ const WEIGHT_SLOTS: Record<string, number[]> = {
   Conv: [1, 2], ConvTranspose: [1, 2], Gemm: [0, 1, 2], MatMul: [0, 1], BatchNormalization: [1, 2],
   LayerNormalization: [1, 2], InstanceNormalization: [1, 2], GroupNormalization: [1, 2], PRelu: [1], Gather: [0],
 };
+/** Weight slots of integer ops: counted whatever the initializer's type. */
+const INTEGER_WEIGHT_SLOTS: Record<string, number[]> = {
+  DequantizeLinear: [0], MatMulInteger: [0, 1], ConvInteger: [1], QLinearConv: [3, 8], QLinearMatMul: [0, 3],
+};
 /** Ops whose inputs are never parameters (scalars, bounds, shapes, quantization metadata). */
 const NON_WEIGHT_OPS = new Set(['Clip', 'Pow', 'Pad', 'QuantizeLinear', 'Reshape', 'Slice', 'Expand', 'Tile', 'Dropout', 'Where', 'Equal', 'Greater', 'Less']);
 
 function slotReason(use: { node: Node; index: number }, elements: number, isFloat: boolean): string | undefined {
   const { node, index } = use;
-  if (node.opType === 'DequantizeLinear') return index === 0 ? 'DequantizeLinear data' : undefined;
+  const integer = INTEGER_WEIGHT_SLOTS[node.opType];
+  if (integer) return integer.includes(index) ? (node.opType === 'DequantizeLinear' ? 'DequantizeLinear data' : `${node.opType} input ${index}`) : undefined;
   if (!isFloat) return undefined;
   const slots = WEIGHT_SLOTS[node.opType];
   if (slots) return slots.includes(index) ? `${node.opType} input ${index}` : undefined;
-  if (NON_WEIGHT_OPS.has(node.opType) || elements <= 1) return undefined;
+  if (NON_WEIGHT_OPS.has(node.opType) || elements <= 1 || isDynamicScale(node)) return undefined;
   return `${node.opType} input ${index}`;
 }
+
+/** Dynamic quantization's s_x·s_w: a Mul of a weight scale with DynamicQuantizeLinear's scale. */
+const isDynamicScale = (node: Node) => node.opType === 'Mul' && node.inputs.some((v) => v?.producer()?.opType === 'DynamicQuantizeLinear');
 
 export function countParams(model: Model): ParamCount {
   const initializers: ParamEntry[] = [];
@@ -115,7 +127,8 @@ export interface MacOptions {
 }
 
 const ELEMENTWISE = new Set([
-  'Abs', 'Add', 'And', 'BatchNormalization', 'Ceil', 'Celu', 'Clip', 'Cos', 'CumSum', 'DequantizeLinear', 'Div', 'Elu',
+  'Abs', 'Add', 'And', 'BatchNormalization', 'Ceil', 'Celu', 'Clip', 'Cos', 'CumSum', 'DequantizeLinear', 'Div',
+  'DynamicQuantizeLinear', 'Elu',
   'Equal', 'Erf', 'Exp', 'Floor', 'Gelu', 'Greater', 'GreaterOrEqual', 'HardSigmoid', 'HardSwish', 'Hardmax',
   'InstanceNormalization', 'IsNaN', 'LayerNormalization', 'LeakyRelu', 'Less', 'LessOrEqual', 'Log', 'LogSoftmax',
   'LRN', 'Max', 'Mean', 'Min', 'Mish', 'Mod', 'Mul', 'Neg', 'Not', 'Or', 'Pow', 'PRelu', 'QuantizeLinear',
@@ -168,14 +181,21 @@ function nodeMacs(node: Node, shapeOf: (v: Value | null) => number[] | undefined
   if (MOVEMENT.has(op)) return ['movement', 0];
   switch (op) {
     case 'Conv':
+    case 'ConvInteger':
       return ['dense', y && w ? numel(y) * numel(w.slice(1)) : null];
+    case 'QLinearConv': {
+      const qw = shapeOf(node.input(3));
+      return ['dense', y && qw ? numel(y) * numel(qw.slice(1)) : null];
+    }
     case 'ConvTranspose':
       return ['dense', x && w ? numel(x) * numel(w.slice(1)) : null];
     case 'Gemm': {
       const k = x && x.length === 2 ? x[node.getInt('transA', 0) ? 0 : 1]! : undefined;
       return ['dense', y && k !== undefined ? numel(y) * k : null];
     }
-    case 'MatMul': {
+    case 'MatMul':
+    case 'MatMulInteger':
+    case 'QLinearMatMul': {
       const k = x?.[x.length - 1];
       return ['dense', y && k !== undefined ? numel(y) * k : null];
     }

@@ -369,6 +369,26 @@ const QuantizeLinear: ShapeRule = (c) => {
 
 const DequantizeLinear: ShapeRule = (c) => [out(dtype(c, 1) ?? DataType.FLOAT, shape(c, 0))];
 
+// ---- integer and quantized linear ops: the float op's shape over remapped inputs ---------------
+
+/** A context whose input i is the node's input map[i] (QLinearConv's W is input 3, not 1). */
+const remap = (c: InferContext, map: number[]): InferContext => ({
+  node: c.node,
+  opset: c.opset,
+  type: (i) => (map[i] === undefined ? undefined : c.type(map[i]!)),
+  ints: (i) => (map[i] === undefined ? undefined : c.ints(map[i]!)),
+  has: (i) => map[i] !== undefined && c.has(map[i]!),
+});
+/** The float rule's output shape with dtype `dt`: int32 for *Integer, the output zero point's for QLinear*. */
+const integerOp = (rule: ShapeRule, map: number[], dt: (c: InferContext) => DataType | undefined): ShapeRule => (c) => [
+  out(dt(c), rule(remap(c, map))[0]?.shape),
+];
+const int32 = () => DataType.INT32;
+const zeroPointType = (i: number) => (c: InferContext) => dtype(c, i) ?? DataType.UINT8;
+
+/** DynamicQuantizeLinear: y uint8 shaped like x, scalar scale and zero point. */
+const DynamicQuantizeLinear: ShapeRule = (c) => [out(DataType.UINT8, shape(c, 0)), out(DataType.FLOAT, []), out(DataType.UINT8, [])];
+
 const Dropout: ShapeRule = (c) => [out(dtype(c, 0), shape(c, 0)), out(DataType.BOOL, shape(c, 0))];
 
 // ---- depth/space rearrangement and unpooling ------------------------------------------------
@@ -418,4 +438,7 @@ export const SHAPE_RULES: Readonly<Record<string, ShapeRule>> = {
   ArgMax, ArgMin: ArgMax, Gather, Shape, Size: () => [{ dtype: DataType.INT64, shape: [] }],
   Constant, ConstantOfShape, Expand, Tile, Range, Where, Cast, QuantizeLinear, DequantizeLinear,
   SpaceToDepth: spaceDepth(true), DepthToSpace: spaceDepth(false), MaxUnpool,
+  DynamicQuantizeLinear,
+  MatMulInteger: integerOp(MatMul, [0, 1], int32), ConvInteger: integerOp(Conv, [0, 1], int32),
+  QLinearMatMul: integerOp(MatMul, [0, 3], zeroPointType(7)), QLinearConv: integerOp(Conv, [0, 3], zeroPointType(7)),
 };
