@@ -4,7 +4,8 @@ import { openDataset } from '../data/dataset.js';
 import { buildArchitecture } from '../models/index.js';
 import { budgetSlice, finetune, pruneScheduled } from './finetune.js';
 import { taylorSaliency, trainingGradients, type GradientProvider } from './taylor.js';
-import { computeMasks, pruneUnstructured, sparsityOf } from './unstructured.js';
+import { applyMasks, computeMasks, pruneUnstructured, sparsityOf, type Masks } from './unstructured.js';
+import { cloneModel } from './weights.js';
 
 const subset = Uint32Array.from({ length: 96 }, (_, i) => i);
 
@@ -63,5 +64,32 @@ test('iterative schedule with fine-tuning reaches exactly the final sparsity; sl
     onPruneStep: (s) => steps.push(s.sparsity),
   });
   assert.deepEqual(steps, [0.5, 0.75]);
+  assert.equal(sparsityOf(r.model).zeros, Math.round(0.75 * (144 + 27_040)));
+});
+
+test('iterative schedule: every prune step fine-tunes with fresh Adam state (same weights as separate fresh runs)', async () => {
+  const train = await openDataset('fashion-mnist-mini', { split: 'train' });
+  const m = buildArchitecture('student', { seed: 3 });
+  const ft = { train, epochs: 1, batch: 32, lr: 1e-2, subset, threads: 1 };
+  const firstSteps: number[] = [];
+  const r = await pruneScheduled(m, {
+    method: 'l1', sparsity: 0.75, schedule: 'iterative', steps: 2,
+    finetune: { ...ft, onStep: (s) => s.batchInEpoch === 1 && firstSteps.push(s.step) },
+  });
+  // A new Trainer per step: its optimizer step t (Adam's bias correction) starts again at 1.
+  assert.deepEqual(firstSteps, [1, 1]);
+  // By hand: prune, fine-tune in a fresh finetune() (zero moments), prune further, fresh again.
+  let cur = cloneModel(m);
+  let masks: Masks | undefined;
+  for (const [k, s] of [0.5, 0.75].entries()) {
+    masks = computeMasks(cur, { method: 'l1', sparsity: s, previous: masks, seed: k });
+    applyMasks(cur, masks);
+    cur = (await finetune(cur, masks, { ...ft, subset: budgetSlice(train.size, 1, 2, k, 0, subset), seed: 1000 * k })).model;
+  }
+  for (const name of ['conv1.weight', 'fc.weight', 'fc.bias']) {
+    const got = r.model.graph.initializers.get(name)!.initializer!.toArray() as Float32Array;
+    const want = cur.graph.initializers.get(name)!.initializer!.toArray() as Float32Array;
+    assert.deepEqual(got, want, name);
+  }
   assert.equal(sparsityOf(r.model).zeros, Math.round(0.75 * (144 + 27_040)));
 });

@@ -15,7 +15,7 @@ import type { Model } from '../graph/ir.js';
 import type { Dataset } from '../data/dataset.js';
 import { permutation } from '../data/rng.js';
 import type { OptimizerConfig } from '../train/optimizers.js';
-import { Trainer, type EpochInfo, type StepInfo } from '../train/trainer.js';
+import { Trainer, type EpochInfo, type Schedule, type StepInfo } from '../train/trainer.js';
 import { foldMasks, isMaskName, maskParameters } from './mask-graph.js';
 import { sparsitySchedule, type ScheduleName } from './schedule.js';
 import { taylorSaliency, type GradientProvider } from './taylor.js';
@@ -30,6 +30,8 @@ export interface FinetuneOptions {
   epochs: number;
   batch?: number;
   lr?: number;
+  /** Learning-rate schedule over the fine-tuning steps (trainer.ts; default constant). */
+  schedule?: Schedule;
   optimizer?: OptimizerConfig;
   seed?: number;
   threads?: number;
@@ -47,6 +49,7 @@ export async function finetune(model: Model, masks: Masks | undefined, opts: Fin
     epochs: opts.epochs,
     batch: opts.batch ?? 64,
     lr: opts.lr ?? 1e-3,
+    schedule: opts.schedule ?? 'constant',
     optimizer: opts.optimizer ?? { name: 'adam' },
     seed: opts.seed ?? 0,
     threads: opts.threads,
