@@ -31,6 +31,8 @@ export interface BackwardOptions {
 
 const FLOAT_TYPES = new Set<DataType | undefined>([DataType.FLOAT, DataType.DOUBLE, DataType.FLOAT16, DataType.BFLOAT16]);
 export const isFloat = (v: Value): boolean => FLOAT_TYPES.has(v.dtype);
+/** Ops whose integer outputs still carry a (float) gradient: quantization's straight-through estimator (rules/quant.ts). */
+const STRAIGHT_THROUGH = new Set(['QuantizeLinear']);
 
 /**
  * Appends the backward pass of `loss` (a scalar or one-element value) to `g`'s graph and returns
@@ -45,7 +47,7 @@ export function appendBackward(g: GraphBuilder, loss: Value, wrt: readonly Value
   if (lossShape.reduce((a, b) => a * b, 1) !== 1) throw new LitheError('E_USAGE', `loss "${loss.name}" must be a scalar, has shape [${lossShape.join(',')}]`);
 
   const active = new Set<Value>(wrt.filter(isFloat));
-  for (const n of forward) if (n.inputs.some((v) => v && active.has(v))) for (const o of n.outputs) if (isFloat(o)) active.add(o);
+  for (const n of forward) if (n.inputs.some((v) => v && active.has(v))) for (const o of n.outputs) if (isFloat(o) || STRAIGHT_THROUGH.has(n.opType)) active.add(o);
   const live = new Set<Value>([loss]);
   for (let k = forward.length - 1; k >= 0; k--) {
     const n = forward[k]!;

@@ -11,10 +11,11 @@ import { convRules } from './conv.js';
 import { elementwiseRules } from './elementwise.js';
 import { normRules } from './norm.js';
 import { poolRules } from './pool.js';
+import { quantRules } from './quant.js';
 import { reduceRules } from './reduce.js';
 import { shapeRules } from './shape.js';
 
-export const RULES: GradRuleTable = { ...elementwiseRules, ...reduceRules, ...shapeRules, ...convRules, ...poolRules, ...normRules };
+export const RULES: GradRuleTable = { ...elementwiseRules, ...reduceRules, ...shapeRules, ...convRules, ...poolRules, ...normRules, ...quantRules };
 
 /** Op types that have a gradient rule, sorted (for messages and docs). */
 export const SUPPORTED_OPS: readonly string[] = Object.keys(RULES).sort();
