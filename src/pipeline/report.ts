@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../data/dataset.js';
 import { LitheError } from '../errors.js';
 import { writeReport, type ReportData, type StepReport } from '../report/index.js';
-import { bytes, pct, si, table, thousands } from '../cli/format.js';
+import { bytes, pct, si, table, thousands } from '../report/format.js';
 import type { Recipe } from './recipe.js';
 import type { PipelineOptions, PipelineResult, StageSummary } from './run.js';
 

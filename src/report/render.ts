@@ -9,7 +9,7 @@
  * the Pareto frontier (pareto.ts) marked; per-layer sensitivity and sparsity as bar charts.
  */
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { pct, thousands } from '../cli/format.js';
+import { pct, thousands } from './format.js';
 import { LitheError } from '../errors.js';
 import { chartLibrarySource, inlineScript } from './chart-lib.js';
 import { CLIENT_SCRIPT } from './client.js';

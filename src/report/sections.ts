@@ -5,7 +5,7 @@
  * Deltas are against the first step (the reference):
  *   ×smaller = gzip₀ / gzipᵢ      ×faster = p50₀ / p50ᵢ      Δpp = 100 · (top1ᵢ − top1₀)
  */
-import { bytes, pct, si, thousands } from '../cli/format.js';
+import { bytes, pct, si, thousands } from './format.js';
 import { esc, htmlTable } from './html.js';
 import type { ConfusionReport, ReportData, StepReport } from './types.js';
 
