@@ -1,0 +1,144 @@
+/**
+ * Quantization-aware training (QAT): static int8 quantization whose weights and ranges are then
+ * fine-tuned with the quantization error inside every training step.
+ *
+ *   copy → fold BatchNorm → plan (plan.ts) → calibrate the planned tensors (collect.ts, the same
+ *   data and method as static) → insert Q/DQ (qdq.ts): this is exactly static's model
+ *   → fake quantization (qat-graph.ts): float weights and biases become trainable again, every
+ *     scale becomes s₀·eᵘ with a trainable log-scale u
+ *   → train `epochs` epochs with the Trainer (train/trainer.ts): forward through real
+ *     QuantizeLinear/DequantizeLinear ops, backward with the clipped straight-through estimator
+ *     (train/rules/quant.ts)
+ *   → freeze (qat-graph.ts): static's QDQ format with the trained scales, int8 weights, int32 biases
+ *
+ * Scales are learned (LSQ, Esser et al. 2020), not EMA statistics. Reasons: (1) a learned scale
+ * is an ordinary parameter, so the Trainer's parameter/optimizer-state feedback carries it with no
+ * new state outputs in the training graph (EMA min/max would need per-step statistics outputs that
+ * the training graph does not have); (2) LSQ trades clipping against rounding error by the loss
+ * instead of tracking the extreme values an outlier sets; (3) starting from the calibrated s₀ with
+ * u = 0, step 0 is exactly the static model, and with the log parametrization a small lr moves
+ * each scale by a small relative amount. Weight scales are learned the same way (PyTorch's default
+ * recomputes them from max|W| every step; here they start at max|W|/127 per channel and follow the
+ * loss). Zero points stay fixed.
+ *
+ * With zero epochs the result is static's model (the test checks it node for node in ORT outputs).
+ */
+import { LitheError } from '../errors.js';
+import type { Model } from '../graph/ir.js';
+import { PassManager } from '../graph/pass.js';
+import { Tensor } from '../graph/tensor.js';
+import type { Dataset } from '../data/dataset.js';
+import { cloneModel } from '../onnx/io.js';
+import { foldBatchNorm } from '../passes/fold-batchnorm.js';
+import type { OptimizerConfig } from '../train/optimizers.js';
+import { Trainer, type EpochInfo, type StepInfo } from '../train/trainer.js';
+import type { CalibrationMethod } from './calibrate.js';
+import { collectRanges, type CalibrationProgress, type FeedSource } from './collect.js';
+import { quantRange } from './params.js';
+import { planStatic, type PlanOptions } from './plan.js';
+import { DEFAULT_QDQ, insertQdq, type QdqOptions } from './qdq.js';
+import { fakeQuantize, freezeQat, recordFloatWeights } from './qat-graph.js';
+import { checkQuantizable, type NodeReport } from './static.js';
+
+export interface QatOptions extends Partial<QdqOptions>, PlanOptions {
+  /** Training data (the train split) and, optionally, a test set evaluated after each epoch (fake-quant model). */
+  train: Dataset;
+  test?: Dataset;
+  /** Epochs of fine-tuning; 0 returns the static model. */
+  epochs: number;
+  batch?: number;
+  /** Default 1e-4 (fine-tuning a trained model). */
+  lr?: number;
+  optimizer?: OptimizerConfig;
+  seed?: number;
+  threads?: number;
+  method?: CalibrationMethod;
+  percentile?: number;
+  onBatch?: (p: CalibrationProgress) => void;
+  onStep?: (s: StepInfo) => void | Promise<void>;
+  onEpochEnd?: (e: EpochInfo) => void | Promise<void>;
+}
+
+export interface ScaleChange {
+  tensor: string;
+  initial: number;
+  final: number;
+}
+
+export interface QatReport {
+  mode: 'qat';
+  nodes: NodeReport[];
+  notes: string[];
+  calibration: { method: CalibrationMethod; tensors: number; batches: number; samples: number };
+  training: EpochInfo[];
+  /** Activation scales (one per range root) before and after training. */
+  scales: ScaleChange[];
+}
+
+export async function quantizeQat(input: Model, calibration: FeedSource, opts: QatOptions): Promise<{ model: Model; report: QatReport }> {
+  checkQuantizable(input, opts.exclude);
+  if (!(Number.isInteger(opts.epochs) && opts.epochs >= 0)) throw new LitheError('E_USAGE', `--epochs must be a non-negative integer, got ${opts.epochs}`);
+  const opset = input.opset('') ?? 0;
+  if (opset < 13) throw new LitheError('E_UNSUPPORTED_OP', `QAT needs opset ≥ 13 (per-channel QuantizeLinear); the model has opset ${opset}`);
+  const model = cloneModel(input);
+  const prep = new PassManager([foldBatchNorm]).run(model);
+  const qdqOpts: QdqOptions = { ...DEFAULT_QDQ, ...definedOnly(opts) };
+  const plan = planStatic(model, { ...opts, symmetricActivations: qdqOpts.symmetricActivations });
+  const method = opts.method ?? 'minmax';
+  let batches = 0;
+  let samples = 0;
+  const byName = await collectRanges(model, plan.calibrate.map((v) => v.name), calibration, {
+    method,
+    percentile: opts.percentile,
+    threads: opts.threads,
+    onBatch: (p) => {
+      if (p.pass === 1) (batches = p.batch), (samples = p.samples);
+      opts.onBatch?.(p);
+    },
+  });
+  const recorded = recordFloatWeights(plan);
+  insertQdq(model, plan, new Map(plan.calibrate.map((v) => [v, byName.get(v.name)!] as const)), qdqOpts);
+  const fq = fakeQuantize(model, plan, recorded);
+  const initial = new Map(fq.activations.map((a) => [a.root.name, scaleOf(a.s0.initializer!)] as const));
+
+  let training: EpochInfo[] = [];
+  if (opts.epochs > 0) {
+    const trainer = new Trainer(model, {
+      epochs: opts.epochs,
+      batch: opts.batch ?? 64,
+      lr: opts.lr ?? 1e-4,
+      optimizer: opts.optimizer ?? { name: 'adam' },
+      seed: opts.seed ?? 0,
+      threads: opts.threads,
+      trainable: fq.trainable,
+      evaluate: !!opts.test,
+      onStep: opts.onStep,
+      onEpochEnd: opts.onEpochEnd,
+    });
+    try {
+      training = await trainer.fit(opts.train, opts.test);
+      for (const name of fq.trainable) {
+        const t = trainer.feeds.get(name)!;
+        model.graph.addInitializer(Tensor.fromArray(t.dtype, t.dims, t.data as Float32Array), name);
+      }
+    } finally {
+      await trainer.close();
+    }
+  }
+  const weightRange = quantRange(qdqOpts.weightType, { symmetric: qdqOpts.weightType === 'int8', reduceRange: qdqOpts.reduceRange });
+  freezeQat(fq, weightRange);
+
+  const seen = new Set<string>();
+  const scales = fq.activations
+    .filter((a) => !seen.has(a.root.name) && seen.add(a.root.name))
+    .map((a) => ({ tensor: a.root.name, initial: initial.get(a.root.name)!, final: scaleOf(a.s0.initializer!) }));
+  const nodes = plan.decisions.map((d) => ({ name: d.node.name, opType: d.node.opType, quantized: d.quantized, reason: d.reason }));
+  const notes = [...(prep.notes ?? []), `fine-tuned ${opts.epochs} epoch${opts.epochs === 1 ? '' : 's'} with fake quantization (learned scales)`];
+  return { model, report: { mode: 'qat', nodes, notes, calibration: { method, tensors: plan.calibrate.length, batches, samples }, training, scales } };
+}
+
+const scaleOf = (t: Tensor): number => (t.toArray() as Float32Array)[0]!;
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
