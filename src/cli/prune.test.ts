@@ -49,6 +49,21 @@ test('user errors name the flag or node', async () => {
   await assert.rejects(prune([f, '-o', out, '--exclude', 'fc9']), /--exclude: no node named 'fc9'. Prunable layers: conv1, fc/);
   await assert.rejects(prune([f, '-o', out, '--finetune-epochs', '1']), /--finetune-epochs needs --data/);
   await assert.rejects(prune([f, '-o', out, '--method', 'taylor']), /--method taylor needs --data/);
-  await assert.rejects(prune([f, '-o', out, '--structured', '--method', 'random']), /--structured ranks channels by l1 or l2/);
+  await assert.rejects(prune([f, '-o', out, '--structured', '--method', 'random']), /--structured ranks channels by l1, l2 or taylor/);
+  await assert.rejects(prune([f, '-o', out, '--finetune-epochs', '1', '--data', 'fashion-mnist-mini', '--mean', '0.5']), /train on pixels\/255 in NCHW/);
   await assert.rejects(prune([f, '-o', f]), /would overwrite the input model/);
+});
+
+test('lithe prune teacher --structured --method taylor --finetune-epochs 1: MACs ≤ 0.5, top-1 before, after pruning and after fine-tuning', async () => {
+  const out = join(dir, 'teacher.taylor.onnx');
+  const argv = ['data/teacher/teacher.onnx', '--structured', '--target-macs', '0.5', '--method', 'taylor', '--taylor-batches', '2'];
+  const { json } = await prune([...argv, '-o', out, '--finetune-epochs', '1', '--limit', '128', '--data', 'fashion-mnist-mini', '--eval-limit', '300', '--json']);
+  assert.equal(json.method, 'taylor');
+  assert.ok(json.after.macs <= 0.5 * json.before.macs, `MACs ${json.after.macs}/${json.before.macs}`);
+  assert.ok(json.before.top1 > 0.85, `bundled teacher on 300 real test images: ${json.before.top1}`);
+  assert.equal(typeof json.prunedTop1, 'number');
+  // the pruned model without fine-tuning, written and measured by the CLI: the same top-1
+  const { json: plain } = await prune([...argv, '-o', join(dir, 'teacher.taylor0.onnx'), '--data', 'fashion-mnist-mini', '--eval-limit', '300', '--json']);
+  assert.equal(plain.after.top1, json.prunedTop1);
+  assert.notEqual(json.after.top1, json.prunedTop1, 'fine-tuning changed the model');
 });

@@ -2,8 +2,9 @@
  * `lithe prune MODEL -o OUT`: unstructured masks (dense ONNX with zeros) or structured channel
  * removal (a smaller dense model), optionally along a schedule with fine-tuning, and a summary of
  * what it cost and bought: sparsity per layer and overall, parameters and MACs, file size raw and
- * gzip, and top-1 before/after on the test split when --data is given. Every figure is measured
- * on the files written (accuracy through onnxruntime on the saved model).
+ * gzip, and top-1 before pruning, after pruning (before fine-tuning) and after fine-tuning on the
+ * test split when --data is given. Every figure is measured on the files written or, for the
+ * pruned-before-fine-tuning top-1, on the model in memory (through onnxruntime in both cases).
  */
 import { resolve } from 'node:path';
 import { countMacs, countParams } from '../analysis/profile.js';
@@ -14,6 +15,7 @@ import { loadModel, saveModel } from '../onnx/io.js';
 import { finetune, pruneScheduled, type FinetuneOptions } from '../prune/finetune.js';
 import { SCHEDULES } from '../prune/schedule.js';
 import { pruneChannels, type GroupResult } from '../prune/structured.js';
+import { channelTaylorScores } from '../prune/channel-taylor.js';
 import { trainingGradients } from '../prune/taylor.js';
 import { METHODS, sparsityOf, type SparsityReport } from '../prune/unstructured.js';
 import { choice, flag, int, num, positionals, str, UsageError, type Command, type CommandIO, type Parsed } from './command.js';
@@ -60,9 +62,11 @@ with exact zeros: it loads anywhere, and the zeros show in the gzip size.
   --seed N            seed for random, shuffling and fine-tuning (default 0)
 
 Structured (--structured): removes whole output channels of Conv and units of Gemm, ranked by the
-L1 (or --method l2) norm of their weights, and rewrites every consumer (BatchNorm, depthwise
-convs, the next layer's inputs, a Gemm after Flatten, Concat); channels joined by a residual Add
-are removed together. Graph outputs keep their channels.
+L1 (or --method l2) norm of their weights, or by --method taylor (the first-order loss change
+when the channel is removed, |γ·∂L/∂γ + β·∂L/∂β| of the BatchNorm after it, else |Σ w·∂L/∂w| over
+its weights, summed over --taylor-batches batches of --data), and rewrites every consumer
+(BatchNorm, depthwise convs, the next layer's inputs, a Gemm after Flatten, Concat); channels
+joined by a residual Add are removed together. Graph outputs keep their channels.
   --sparsity S        fraction of channels removed from every group (default 0.5)
   --target-macs F     instead: the smallest uniform fraction that brings MACs to ≤ F × the original
   --channel-multiple M  keep a multiple of M channels in every group whose size is one (default 8;
@@ -131,12 +135,16 @@ Examples:
     if (method === 'taylor' && !spec) throw new UsageError('--method taylor needs --data DATASET (gradients come from its train split)', this);
     if (method === 'threshold' && str(args, 'threshold') === undefined) throw new UsageError('--method threshold needs --threshold T', this);
     if (str(args, 'target-macs') !== undefined && !structured) throw new UsageError('--target-macs needs --structured', this);
-    if (structured && !['l1', 'l2'].includes(method)) throw new UsageError(`--structured ranks channels by l1 or l2; --method ${method} is for unstructured pruning`, this);
+    if (structured && !['l1', 'l2', 'taylor'].includes(method)) throw new UsageError(`--structured ranks channels by l1, l2 or taylor; --method ${method} is for unstructured pruning`, this);
     if (structured && schedule !== 'oneshot') throw new UsageError('--structured prunes one-shot (then fine-tunes); --schedule is for unstructured pruning', this);
 
     const model = loadModel(file!);
     const input = modelInput(model, file!);
     const norm = normalization(args, imageGeometry(input.shape));
+    // The training engine batches pixels·(1/255) in NCHW; fine-tuning or Taylor gradients on other
+    // inputs than the ones the accuracy is measured on would silently train a different model.
+    if ((epochs > 0 || method === 'taylor') && (norm.scale !== undefined || norm.mean || norm.std || norm.layout !== 'nchw'))
+      throw new UsageError('--finetune-epochs and --method taylor train on pixels/255 in NCHW; --scale, --mean, --std and an NHWC layout are for evaluation only', this);
     let test: Dataset | undefined;
     let train: Dataset | undefined;
     if (spec) {
@@ -175,15 +183,21 @@ Examples:
     let pruned: Model;
     let groups: GroupResult[] | undefined;
     let ratio: number | undefined;
+    // top-1 of the pruned model before fine-tuning (one-shot pruning with fine-tuning only)
+    let prunedTop1: number | undefined;
+    const gradients = method === 'taylor' && train ? trainingGradients(train, { batches: int(args, 'taylor-batches', 4, { min: 1 }), seed }) : undefined;
     if (structured) {
       const targetMacs = str(args, 'target-macs') === undefined ? undefined : num(args, 'target-macs', 0.5);
       const channelMultiple = int(args, 'channel-multiple', 8, { min: 1 });
-      const r = pruneChannels(model, { ratio: sparsity, targetMacs, criterion: method as 'l1' | 'l2', include, exclude, channelMultiple });
+      const scores = gradients ? await channelTaylorScores(model, gradients) : undefined;
+      const r = pruneChannels(model, { ratio: sparsity, targetMacs, criterion: method as 'l1' | 'l2' | 'taylor', scores, include, exclude, channelMultiple });
       groups = r.groups;
       ratio = r.ratio;
+      if (ft) prunedTop1 = await accuracy(r.model, 'pruned');
       pruned = ft ? (await finetune(r.model, undefined, ft)).model : r.model;
     } else {
       const threshold = str(args, 'threshold') === undefined ? undefined : num(args, 'threshold', 0);
+      const oneshotFt = schedule === 'oneshot' && ft;
       const r = await pruneScheduled(model, {
         method,
         sparsity,
@@ -194,11 +208,16 @@ Examples:
         seed,
         schedule,
         steps: int(args, 'steps', 3, { min: 1 }),
-        finetune: ft,
-        gradients: method === 'taylor' && train ? trainingGradients(train, { batches: int(args, 'taylor-batches', 4, { min: 1 }), seed }) : undefined,
+        // one-shot: prune here, measure, then fine-tune below (the same steps pruneScheduled takes)
+        finetune: oneshotFt ? undefined : ft,
+        gradients,
         onPruneStep: (s) => !json && s.steps > 1 && io.err(`step ${s.step}/${s.steps}: sparsity ${pct(s.sparsity, 1)}`),
       });
       pruned = r.model;
+      if (oneshotFt) {
+        prunedTop1 = await accuracy(pruned, 'pruned');
+        pruned = (await finetune(pruned, r.masks, ft)).model;
+      }
     }
     pruned.producerName = 'lithe';
     saveModel(pruned, out);
@@ -215,14 +234,15 @@ Examples:
       data: test ? { name: test.name, source: test.source, evaluated: evalSubset?.length ?? test.size } : undefined,
       weights: { params: sparsityReport.params, zeros: sparsityReport.zeros, sparsity: sparsityReport.sparsity, layers: sparsityReport.layers.map(({ dims, ...l }) => ({ ...l, dims })) },
       before,
+      ...(prunedTop1 === undefined ? {} : { prunedTop1 }),
       after,
     };
     if (json) return io.out(JSON.stringify(summary, null, 2));
-    printSummary(io.out, summary.output, sparsityReport, groups, before, after);
+    printSummary(io.out, summary.output, sparsityReport, groups, before, after, prunedTop1);
   },
 };
 
-function printSummary(out: (l: string) => void, file: string, sp: SparsityReport, groups: GroupResult[] | undefined, before: Stats, after: Stats): void {
+function printSummary(out: (l: string) => void, file: string, sp: SparsityReport, groups: GroupResult[] | undefined, before: Stats, after: Stats, prunedTop1?: number): void {
   out(`wrote ${file}`);
   out('');
   if (groups) {
@@ -242,4 +262,5 @@ function printSummary(out: (l: string) => void, file: string, sp: SparsityReport
   ];
   if (before.top1 !== undefined && after.top1 !== undefined) rows.push(['top-1', pct(before.top1), pct(after.top1), `${((after.top1 - before.top1) * 100).toFixed(2)} pp`]);
   out(table(rows));
+  if (prunedTop1 !== undefined) out(`top-1 after pruning, before fine-tuning: ${pct(prunedTop1)}`);
 }

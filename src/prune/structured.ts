@@ -4,6 +4,8 @@
  *
  *   importance of channel c of a group = Σ over the group's sources s of ‖W_s[c]‖
  *                                        (l1: Σ|w|, l2: √Σw², over the channel's slice of W_s)
+ *                                      or Σ over sources of their Taylor score I_c (taylor:
+ *                                        channel-taylor.ts, computed beforehand from gradients)
  *   ratio r: every prunable group of C channels keeps k = C − min(⌊r·C⌋, C − 1) channels, the k
  *            most important (ties: lower index first), with k rounded up to a multiple of m
  *            (channelMultiple, default 8, applied to groups whose C is a multiple of m): CPU
@@ -29,7 +31,7 @@ import { DataType } from '../onnx/proto.js';
 import { analyzeChannels, keptIndices, type ChannelAnalysis, type ChannelGroup } from './channels.js';
 import { checkLayerNames, cloneModel, type Selection } from './weights.js';
 
-export type Criterion = 'l1' | 'l2';
+export type Criterion = 'l1' | 'l2' | 'taylor';
 
 export interface StructuredOptions extends Selection {
   /** Uniform fraction of channels to remove from every prunable group. */
@@ -37,6 +39,8 @@ export interface StructuredOptions extends Selection {
   /** Prune until total MACs ≤ targetMacs × the original's. */
   targetMacs?: number;
   criterion?: Criterion;
+  /** Per-channel scores by source node name (criterion taylor: channelTaylorScores). */
+  scores?: ReadonlyMap<string, Float64Array>;
   /** Kept channel counts are rounded up to a multiple of this (see the header). Default 8; 1 turns it off. */
   channelMultiple?: number;
 }
@@ -80,11 +84,17 @@ function sliceInput(node: Node, slot: number, axis: number, idx: readonly number
 }
 
 /** Importance of every channel of every group (see the header). */
-export function channelImportance(a: ChannelAnalysis, criterion: Criterion = 'l1'): Map<number, Float64Array> {
+export function channelImportance(a: ChannelAnalysis, criterion: Criterion = 'l1', scores?: ReadonlyMap<string, Float64Array>): Map<number, Float64Array> {
   const out = new Map<number, Float64Array>();
   for (const g of a.groups) {
     const score = new Float64Array(g.channels);
     for (const s of g.sources) {
+      if (criterion === 'taylor') {
+        const t = scores?.get(s.node.name);
+        if (!t || t.length !== g.channels) throw new LitheError('E_USAGE', `taylor channel importance: no scores for the ${g.channels} channels of ${s.node.describe()}`);
+        t.forEach((v, c) => (score[c]! += v));
+        continue;
+      }
       const t = s.node.input(1)!.initializer!;
       const w = t.toArray() as Float32Array;
       const inner = t.dims.slice(s.axis + 1).reduce((x, y) => x * y, 1);
@@ -114,7 +124,7 @@ export function pruneChannelsAtRatio(model: Model, ratio: number, opts: Omit<Str
   if (!(ratio >= 0 && ratio < 1)) throw new LitheError('E_USAGE', `channel ratio must be in [0, 1), got ${ratio}`);
   const m = cloneModel(model);
   const a = analyzeChannels(m);
-  const scores = channelImportance(a, opts.criterion);
+  const scores = channelImportance(a, opts.criterion, opts.scores);
   const kept = new Map<number, number[]>();
   const groups: GroupResult[] = [];
   for (const g of a.groups) {
