@@ -1,13 +1,18 @@
 import { basename } from 'node:path';
 import { LitheError } from '../errors.js';
-import { openDataset } from '../data/dataset.js';
+import { batches } from '../data/batcher.js';
+import { openDataset, type Dataset } from '../data/dataset.js';
 import type { Model } from '../graph/ir.js';
 import { loadModel, saveModel } from '../onnx/io.js';
 import type { CalibrationMethod } from '../quantize/calibrate.js';
-import { calibrationFeeds } from '../quantize/collect.js';
+import { calibrationFeeds, checkFeeds } from '../quantize/collect.js';
 import { quantizeDynamic } from '../quantize/dynamic.js';
 import { convertFloat16 } from '../quantize/fp16.js';
+import { datasetAccuracy, quantizeMixedPrecision, type MixedPrecisionResult } from '../quantize/mixed-precision.js';
+import { analyzeSensitivity, type SensitivityResult } from '../quantize/sensitivity.js';
 import { quantizeStatic, type QuantizeReport } from '../quantize/static.js';
+import { writeJsonAtomically } from '../pipeline/report.js';
+import { DataType } from '../onnx/proto.js';
 import { verifyQuantized, type VerifyResult } from '../quantize/verify.js';
 import { choice, flag, int, num, positionals, str, UsageError, type Command, type Parsed } from './command.js';
 import { bytes, pct, table } from './format.js';
@@ -32,7 +37,8 @@ Modes:
             (QLinearConv, QGemm, QLinearAdd, ...). Needs --calib. Best for CNNs.
   dynamic   int8 weights; MatMul/Gemm activations quantized at run time (DynamicQuantizeMatMul).
             Conv stays float: onnxruntime has no fast dynamic int8 Conv (ConvInteger).
-  fp16      every float tensor to float16, inputs/outputs kept float32 (one Cast at each end).
+  fp16      every float tensor to float16, inputs/outputs kept float32 (one Cast at each end;
+            --no-keep-io-types makes them float16 too).
 
 Calibration (static):
   --calib DATASET        fashion-mnist, fashion-mnist-mini, an IDX folder or an image folder
@@ -58,14 +64,28 @@ Selection:
   --exclude NODE,...     node names to keep float (an unknown name is an error)
   --exclude-ops OP,...   op types to keep float (e.g. Gemm,Add)
 
+Accuracy (static):
+  --eval DATASET         also measure top-1 of the float and quantized models on DATASET's test
+                         split (any mode)
+  --max-drop PP          with --eval: quantize, evaluate, and while top-1 dropped by more than PP
+                         percentage points, return the most sensitive int8 node (lowest SQNR in
+                         the sensitivity analysis) to float and evaluate again
+  --report FILE          write the summary as JSON to FILE; for static, with the per-node
+                         sensitivity table (each node quantized alone: SQNR and MSE of the
+                         output vs float on the calibration data)
+
 Output:
   -o, --output OUT       quantized model path
+  --keep-io-types        fp16: keep graph inputs/outputs float32 (default)
+  --no-keep-io-types     fp16: inputs/outputs become float16 as well
   --json                 print the summary as JSON, no progress bar
 
 Examples:
   lithe quantize teacher.onnx -o teacher.int8.onnx --mode static --calib fashion-mnist
   lithe quantize teacher.onnx -o teacher.dyn.onnx --mode dynamic
-  lithe quantize teacher.onnx -o teacher.fp16.onnx --mode fp16`,
+  lithe quantize teacher.onnx -o teacher.fp16.onnx --mode fp16
+  lithe quantize teacher.onnx -o teacher.mixed.onnx --mode static --calib fashion-mnist \
+      --eval fashion-mnist --max-drop 0.1 --report teacher.quant.json`,
   options: {
     output: { type: 'string', short: 'o' },
     mode: { type: 'string' },
@@ -82,6 +102,10 @@ Examples:
     exclude: { type: 'string' },
     'exclude-ops': { type: 'string' },
     'keep-io-types': { type: 'boolean' },
+    'no-keep-io-types': { type: 'boolean' },
+    eval: { type: 'string' },
+    'max-drop': { type: 'string' },
+    report: { type: 'string' },
     json: { type: 'boolean' },
   },
   async run(args, io) {
@@ -96,18 +120,34 @@ Examples:
     const method = choice(args, 'method', METHODS, 'minmax') as CalibrationMethod;
     const percentile = num(args, 'percentile', 99.999);
     if (!(percentile > 0 && percentile <= 100)) throw new UsageError(`--percentile must be in (0, 100], got ${percentile}`);
+    if (flag(args, 'keep-io-types') && flag(args, 'no-keep-io-types')) throw new UsageError('--keep-io-types and --no-keep-io-types exclude each other', this);
+    const evalSpec = str(args, 'eval');
+    const maxDrop = str(args, 'max-drop') === undefined ? undefined : num(args, 'max-drop', 0);
+    if (maxDrop !== undefined && !evalSpec) throw new UsageError('--max-drop needs --eval DATASET (the data the accuracy drop is measured on)', this);
+    if (maxDrop !== undefined && mode !== 'static') throw new UsageError(`--max-drop works with --mode static (int8 nodes go back to float); got --mode ${mode}`, this);
+    if (maxDrop !== undefined && maxDrop < 0) throw new UsageError(`--max-drop must be ≥ 0 percentage points, got ${maxDrop}`, this);
+    const reportFile = str(args, 'report');
     const common = { exclude: list(args, 'exclude'), excludeOps: list(args, 'exclude-ops'), perChannel: !flag(args, 'per-tensor'), reduceRange: flag(args, 'reduce-range') };
     const input = loadModel(file!);
+    const evalSet = evalSpec ? await openEvalSet(input, evalSpec) : undefined;
+    const accuracy =
+      evalSet &&
+      ((m: Model, label: string) => {
+        const p = new Progress(`eval ${label}`, evalSet.size, { enabled: io.isTTY && !json, unit: 'samples' });
+        return datasetAccuracy(evalSet, { onBatch: (n) => p.tick(n) })(m, label).finally(() => p.finish());
+      });
 
     let result: { model: Model; report: QuantizeReport };
     let check: VerifyResult | undefined;
+    let sensitivity: SensitivityResult | undefined;
+    let mixed: MixedPrecisionResult | undefined;
     if (mode === 'static') {
       const calib = str(args, 'calib');
       if (!calib) throw new UsageError('--mode static needs --calib DATASET (the samples to measure activation ranges on)', this);
       const feeds = calibrationFeeds(input, await openDataset(calib, { split: 'train' }), int(args, 'calib-size', 512, { min: 1 }), `--calib ${calib}`);
       const passes = method === 'minmax' ? 1 : 2;
       const progress = new Progress('calibrating', passes * feeds.length, { enabled: io.isTTY && !json, unit: 'batches' });
-      result = await quantizeStatic(input, () => feeds, {
+      const staticOpts = {
         ...common,
         method,
         percentile,
@@ -115,15 +155,43 @@ Examples:
         activationType: choice(args, 'activation-type', ['uint8', 'int8'] as const, 'uint8'),
         symmetricActivations: flag(args, 'symmetric-activations'),
         onBatch: () => progress.tick(),
-      }).catch((e) => {
+      };
+      const calibError = (e: unknown) => {
         throw e instanceof LitheError && e.code === 'E_BAD_INPUT' ? new LitheError('E_BAD_INPUT', `--calib ${calib}: ${e.message}`) : e;
-      });
+      };
+      result = await quantizeStatic(input, () => feeds, staticOpts).catch(calibError);
       progress.finish();
+      if (reportFile || maxDrop !== undefined) {
+        const units = new Progress('sensitivity', result.report.nodes.filter((n) => n.quantized && n.opType !== 'Relu' && n.opType !== 'Clip').length, { enabled: io.isTTY && !json, unit: 'nodes' });
+        sensitivity = await analyzeSensitivity(input, () => feeds, { ...staticOpts, onBatch: undefined, onUnit: () => units.tick() }).catch(calibError);
+        units.finish();
+      }
+      if (maxDrop !== undefined) {
+        if (!json) io.err(`lithe: searching for a mixed-precision model within ${maxDrop} pp of float on ${evalSpec} …`);
+        mixed = await quantizeMixedPrecision(input, () => feeds, {
+          ...staticOpts,
+          onBatch: undefined,
+          maxDropPp: maxDrop,
+          accuracy: accuracy!,
+          sensitivity,
+          onStep: (s) => {
+            if (!json) io.err(`  ${s.excluded ? `${s.excluded.node} → float` : 'all int8'}: top-1 ${pct(s.top1)} (drop ${s.dropPp.toFixed(2)} pp)`);
+          },
+        });
+        result = mixed;
+      }
       check = await verifyQuantized(input, result.model, feeds[0]!);
     } else if (mode === 'dynamic') {
       result = quantizeDynamic(input, common);
     } else {
-      result = convertFloat16(input, { keepIoTypes: true, exclude: common.exclude, excludeOps: common.excludeOps });
+      result = convertFloat16(input, { keepIoTypes: !flag(args, 'no-keep-io-types'), exclude: common.exclude, excludeOps: common.excludeOps });
+    }
+    let evaluation: { dataset: string; samples: number; floatTop1: number; top1: number; dropPp: number } | undefined;
+    if (mixed) evaluation = { dataset: evalSpec!, samples: evalSet!.size, floatTop1: mixed.floatTop1, top1: mixed.top1, dropPp: mixed.dropPp };
+    else if (accuracy) {
+      const floatTop1 = await accuracy(input, 'float model');
+      const top1 = await accuracy(result.model, `${mode} model`);
+      evaluation = { dataset: evalSpec!, samples: evalSet!.size, floatTop1, top1, dropPp: (floatTop1 - top1) * 100 };
     }
     saveModel(result.model, out);
     const before = diskSize(file!, input);
@@ -138,17 +206,52 @@ Examples:
       notes: result.report.notes,
       calibration: result.report.calibration,
       check,
+      evaluation,
+      mixedPrecision: mixed && { maxDropPp: mixed.maxDropPp, met: mixed.met, excluded: mixed.excluded, steps: mixed.steps },
     };
+    if (reportFile) writeJsonAtomically(reportFile, { ...summary, sensitivity });
     if (json) {
       io.out(JSON.stringify(summary, null, 2));
       return;
     }
     printSummary(io.out, summary, before, after);
+    if (sensitivity) printSensitivity(io.out, sensitivity);
+    if (evaluation) printEvaluation(io.out, evaluation, mixed);
+    if (reportFile) io.out(`report: ${reportFile}`);
     if (check && check.kernelSqnrDb < 30 && !common.reduceRange)
       io.err(`lithe: warning: onnxruntime's int8 kernels on this CPU differ from the exact QDQ result (${check.kernelSqnrDb.toFixed(1)} dB): u8s8 saturation on a CPU without VNNI. If the model will run on such CPUs, re-run with --reduce-range.`);
   },
 };
 
+/** The test split of --eval, checked against the model's input before any work. */
+async function openEvalSet(model: Model, spec: string): Promise<Dataset> {
+  const ds = await openDataset(spec, { split: 'test' });
+  if (ds.size === 0) throw new LitheError('E_BAD_INPUT', `--eval ${spec}: the test split is empty; nothing to evaluate on`);
+  const first = batches(ds, { batchSize: 1 }).next().value!;
+  const input = model.graph.inputs.find((v) => !v.initializer)!;
+  checkFeeds(model, { [input.name]: { dtype: DataType.FLOAT, dims: first.dims, data: first.x } }, `--eval ${spec}`);
+  return ds;
+}
+
+function printSensitivity(out: (line: string) => void, s: SensitivityResult, top = 10): void {
+  out('');
+  out(`sensitivity (one node int8 at a time, output vs float on ${s.samples} calibration samples; most sensitive first):`);
+  out(table([
+    ['node', 'op', 'SQNR dB', 'MSE', 'top-1 agree'],
+    ...s.rows.slice(0, top).map((r) => [r.node, r.opType, r.sqnrDb.toFixed(1), r.mse.toExponential(2), pct(r.top1Agreement, 1)]),
+    ['(all int8)', '', s.all.sqnrDb.toFixed(1), s.all.mse.toExponential(2), pct(s.all.top1Agreement, 1)],
+  ], { align: ['l', 'l', 'r', 'r', 'r'] }));
+  if (s.rows.length > top) out(`  … ${s.rows.length - top} more in the report`);
+  for (const n of s.notes) out(`  ${n}`);
+}
+
+function printEvaluation(out: (line: string) => void, e: { dataset: string; samples: number; floatTop1: number; top1: number; dropPp: number }, mixed?: MixedPrecisionResult): void {
+  out('');
+  out(`top-1 on ${e.dataset} test (${e.samples} samples): float ${pct(e.floatTop1)}, quantized ${pct(e.top1)} (drop ${e.dropPp.toFixed(2)} pp)`);
+  if (!mixed) return;
+  out(`  --max-drop ${mixed.maxDropPp}: ${mixed.met ? 'met' : 'NOT met (no int8 node left to return to float)'}; ${mixed.excluded.length} node(s) returned to float`);
+  for (const [i, x] of mixed.excluded.entries()) out(`    ${x.node} (${x.opType}): ${x.reason}; top-1 after: ${pct(mixed.steps[i + 1]!.top1)}`);
+}
 
 function printSummary(
   out: (line: string) => void,

@@ -32,6 +32,7 @@ test('budget 0 pp: greedy in sensitivity order, stops at the first model within 
   assert.deepEqual(r.excluded.map((e) => e.node), r.steps.slice(1).map((s) => s.excluded!.node));
   for (const e of r.excluded) {
     assert.match(e.reason, /lowest SQNR .* dB alone\); drop was [\d.]+ pp > 0 pp/);
+    assert.match(r.report.nodes.find((n) => n.name === e.node)!.reason, /^returned to float by --max-drop: lowest SQNR/);
     assert.equal(r.report.nodes.find((n) => n.name === e.node)!.quantized, false);
   }
   const again = await quantizeStatic(teacher, source, { threads: 1, exclude: r.excluded.map((e) => e.node) });

@@ -85,6 +85,10 @@ export async function quantizeMixedPrecision(input: Model, calibration: FeedSour
     q = await step(row);
   }
   const last = steps.at(-1)!;
+  for (const x of excluded) {
+    const n = q.report.nodes.find((r) => r.name === x.node);
+    if (n) n.reason = `returned to float by --max-drop: ${x.reason}`;
+  }
   return { model: q.model, report: q.report, sensitivity, floatTop1, maxDropPp, steps, excluded, top1: last.top1, dropPp: last.dropPp, met: last.dropPp <= maxDropPp + EPS_PP };
 }
 
