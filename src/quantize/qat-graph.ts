@@ -27,6 +27,7 @@ import { eliminateDeadCode } from '../passes/eliminate-dead-code.js';
 import { clamp, quantizeBias, roundHalfEven, type QuantRange } from './params.js';
 import type { Plan } from './plan.js';
 import { shieldFloatNodes } from './qdq.js';
+import { integerRange } from '../train/rules/quant.js';
 
 /** A weighted node's float weight and bias, recorded before insertQdq replaces them. */
 export interface FloatWeights {
@@ -58,7 +59,7 @@ const zerosLike = (v: Value, name: string, graph: Model['graph']) => {
 };
 
 /** Rewrites a static QDQ graph (insertQdq's output, before shieldFloatNodes and DCE) into the QAT forward graph, in place. */
-export function fakeQuantize(model: Model, plan: Plan, recorded: readonly FloatWeights[]): FakeQuantGraph {
+export function fakeQuantize(model: Model, plan: Plan, recorded: readonly FloatWeights[], weightRange: QuantRange): FakeQuantGraph {
   const graph = model.graph;
   const g = GraphBuilder.edit(model);
   const frozen = new Set<string>();
@@ -68,6 +69,17 @@ export function fakeQuantize(model: Model, plan: Plan, recorded: readonly FloatW
     return g.Mul(s0, g.Exp(u), { name });
   };
 
+  // weights saturate at the restricted range (int8 [−127, 127], 7-bit with reduce-range), which is
+  // narrower than QuantizeLinear's: x ↦ (clip(x/s + z, qmin, qmax) − z)·s first (identity inside)
+  const restrict = (w: Value, s: Value, z: Value | undefined, axis: number | undefined, name: string): Value => {
+    const [tmin, tmax] = integerRange(z?.dtype);
+    if (weightRange.qmin <= tmin && weightRange.qmax >= tmax) return w;
+    const rank = w.shape!.length;
+    const along = (v: Value) => (v.shape?.length === 1 ? g.Reshape(v, Array.from({ length: rank }, (_, i) => (i === ((axis ?? 1) + rank) % rank ? -1 : 1))) : v);
+    const [sb, zb] = [along(s), z ? along(g.Cast(z, DataType.FLOAT)) : g.zero()];
+    const clipped = g.Clip(g.Add(g.Div(w, sb), zb), weightRange.qmin, weightRange.qmax);
+    return g.Mul(g.Sub(clipped, zb), sb, { name: `${name}.weight_restricted` });
+  };
   const weights: FakeQuantGraph['weights'] = [];
   for (const { node, weight, bias } of recorded) {
     const dq = node.input(1)!.producer()!;
@@ -75,7 +87,7 @@ export function fakeQuantize(model: Model, plan: Plan, recorded: readonly FloatW
     const u = zerosLike(s0!, `${weight.name}.qat_log_scale`, graph);
     const axis = dq.getInt('axis');
     const s = scaled(s0!, u, dq, `${node.name}.weight_scale`);
-    const quantize = g.op('QuantizeLinear', [weight, s, z], { axis }, { name: `${node.name}.weight_QuantizeLinear` });
+    const quantize = g.op('QuantizeLinear', [restrict(weight, s, z, axis, node.name), s, z], { axis }, { name: `${node.name}.weight_QuantizeLinear` });
     dq.setInput(0, quantize);
     dq.setInput(1, s);
     if (bias) node.setInput(2, bias);

@@ -44,6 +44,8 @@ export interface QatOptions extends Partial<QdqOptions>, PlanOptions {
   /** Training data (the train split) and, optionally, a test set evaluated after each epoch (fake-quant model). */
   train: Dataset;
   test?: Dataset;
+  /** Train on these samples of `train` only (one pass = one epoch). */
+  subset?: Uint32Array;
   /** Epochs of fine-tuning; 0 returns the static model. */
   epochs: number;
   batch?: number;
@@ -98,7 +100,8 @@ export async function quantizeQat(input: Model, calibration: FeedSource, opts: Q
   });
   const recorded = recordFloatWeights(plan);
   insertQdq(model, plan, new Map(plan.calibrate.map((v) => [v, byName.get(v.name)!] as const)), qdqOpts);
-  const fq = fakeQuantize(model, plan, recorded);
+  const weightRange = quantRange(qdqOpts.weightType, { symmetric: qdqOpts.weightType === 'int8', reduceRange: qdqOpts.reduceRange });
+  const fq = fakeQuantize(model, plan, recorded, weightRange);
   const initial = new Map(fq.activations.map((a) => [a.root.name, scaleOf(a.s0.initializer!)] as const));
 
   let training: EpochInfo[] = [];
@@ -116,7 +119,7 @@ export async function quantizeQat(input: Model, calibration: FeedSource, opts: Q
       onEpochEnd: opts.onEpochEnd,
     });
     try {
-      training = await trainer.fit(opts.train, opts.test);
+      training = await trainer.fit(opts.train, opts.test, { subset: opts.subset });
       for (const name of fq.trainable) {
         const t = trainer.feeds.get(name)!;
         model.graph.addInitializer(Tensor.fromArray(t.dtype, t.dims, t.data as Float32Array), name);
@@ -125,7 +128,6 @@ export async function quantizeQat(input: Model, calibration: FeedSource, opts: Q
       await trainer.close();
     }
   }
-  const weightRange = quantRange(qdqOpts.weightType, { symmetric: qdqOpts.weightType === 'int8', reduceRange: qdqOpts.reduceRange });
   freezeQat(fq, weightRange);
 
   const seen = new Set<string>();
