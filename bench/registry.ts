@@ -4,7 +4,8 @@
  */
 import type { Benchmark } from './lib.js';
 import { largeModel } from './large-model.js';
+import { quantize } from './quantize.js';
 import { runtimeOverhead } from './runtime-overhead.js';
 import { train } from './train.js';
 
-export const BENCHMARKS: readonly Benchmark[] = [runtimeOverhead, largeModel, train];
+export const BENCHMARKS: readonly Benchmark[] = [runtimeOverhead, largeModel, train, quantize];
