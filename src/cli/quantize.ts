@@ -11,6 +11,7 @@ import { convertFloat16 } from '../quantize/fp16.js';
 import { datasetAccuracy, quantizeMixedPrecision, type MixedPrecisionResult } from '../quantize/mixed-precision.js';
 import { analyzeSensitivity, type SensitivityResult } from '../quantize/sensitivity.js';
 import { quantizeStatic, type QuantizeReport } from '../quantize/static.js';
+import { quantizeQat, type QatReport } from '../quantize/qat.js';
 import { writeJsonAtomically } from '../pipeline/report.js';
 import { DataType } from '../onnx/proto.js';
 import { verifyQuantized, type VerifyResult } from '../quantize/verify.js';
@@ -19,7 +20,7 @@ import { bytes, pct, table } from './format.js';
 import { diskSize } from './model-file.js';
 import { Progress } from './progress.js';
 
-const MODES = ['static', 'dynamic', 'fp16'] as const;
+const MODES = ['static', 'dynamic', 'fp16', 'qat'] as const;
 const METHODS = ['minmax', 'percentile', 'entropy', 'mse'] as const;
 
 const list = (p: Parsed, name: string): string[] => (str(p, name) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -27,7 +28,7 @@ const list = (p: Parsed, name: string): string[] => (str(p, name) ?? '').split('
 export const quantizeCommand: Command = {
   name: 'quantize',
   summary: 'quantize a model: static int8 (QDQ, calibrated), dynamic int8, or fp16',
-  help: `Usage: lithe quantize MODEL -o OUT --mode static|dynamic|fp16 [options]
+  help: `Usage: lithe quantize MODEL -o OUT --mode static|dynamic|fp16|qat [options]
 
 Writes a quantized copy of MODEL (MODEL is never modified; OUT is written atomically).
 BatchNormalization is folded into the preceding Conv first.
@@ -39,6 +40,9 @@ Modes:
             Conv stays float: onnxruntime has no fast dynamic int8 Conv (ConvInteger).
   fp16      every float tensor to float16, inputs/outputs kept float32 (one Cast at each end;
             --no-keep-io-types makes them float16 too).
+  qat       quantization-aware training: static's int8 model, then --epochs of fine-tuning on
+            --data with fake quantization (straight-through gradients, learned scales); writes
+            the same QDQ format as static. Needs --calib.
 
 Calibration (static):
   --calib DATASET        fashion-mnist, fashion-mnist-mini, an IDX folder or an image folder
@@ -46,6 +50,11 @@ Calibration (static):
   --calib-size N         samples to calibrate on (default 512, drawn with a fixed seed)
   --method M             minmax (default) | percentile | entropy | mse
   --percentile P         for --method percentile (default 99.999)
+
+Training (qat):
+  --data DATASET         training data (train split; default: the --calib dataset)
+  --epochs N             epochs of fine-tuning (default 1; 0 gives the static model)
+  --lr LR                Adam learning rate (default 1e-4)
 
 Formats:
   --per-channel          per-output-channel weight scales (default)
@@ -85,7 +94,9 @@ Examples:
   lithe quantize teacher.onnx -o teacher.dyn.onnx --mode dynamic
   lithe quantize teacher.onnx -o teacher.fp16.onnx --mode fp16
   lithe quantize teacher.onnx -o teacher.mixed.onnx --mode static --calib fashion-mnist \
-      --eval fashion-mnist --max-drop 0.1 --report teacher.quant.json`,
+      --eval fashion-mnist --max-drop 0.1 --report teacher.quant.json
+  lithe quantize ref-cnn.onnx -o ref-cnn.qat.onnx --mode qat --calib fashion-mnist \
+      --data fashion-mnist --epochs 1 --lr 1e-4`,
   options: {
     output: { type: 'string', short: 'o' },
     mode: { type: 'string' },
@@ -106,6 +117,9 @@ Examples:
     eval: { type: 'string' },
     'max-drop': { type: 'string' },
     report: { type: 'string' },
+    data: { type: 'string' },
+    epochs: { type: 'string' },
+    lr: { type: 'string' },
     json: { type: 'boolean' },
   },
   async run(args, io) {
@@ -137,7 +151,7 @@ Examples:
         return datasetAccuracy(evalSet, { onBatch: (n) => p.tick(n) })(m, label).finally(() => p.finish());
       });
 
-    let result: { model: Model; report: QuantizeReport };
+    let result: { model: Model; report: QuantizeReport | QatReport };
     let check: VerifyResult | undefined;
     let sensitivity: SensitivityResult | undefined;
     let mixed: MixedPrecisionResult | undefined;
@@ -181,6 +195,17 @@ Examples:
         result = mixed;
       }
       check = await verifyQuantized(input, result.model, feeds[0]!);
+    } else if (mode === 'qat') {
+      const calib = str(args, 'calib');
+      if (!calib) throw new UsageError('--mode qat needs --calib DATASET (the samples the initial ranges are calibrated on)', this);
+      const feeds = calibrationFeeds(input, await openDataset(calib, { split: 'train' }), int(args, 'calib-size', 512, { min: 1 }), `--calib ${calib}`);
+      const train = await openDataset(str(args, 'data') ?? calib, { split: 'train' });
+      const epochs = int(args, 'epochs', 1, { min: 0 });
+      const bar = new Progress('QAT', Math.max(1, epochs * Math.ceil(train.size / 64)), { enabled: io.isTTY && !json, unit: 'batches' });
+      const formats = { weightType: choice(args, 'weight-type', ['int8', 'uint8'] as const, 'int8'), activationType: choice(args, 'activation-type', ['uint8', 'int8'] as const, 'uint8'), symmetricActivations: flag(args, 'symmetric-activations') };
+      result = await quantizeQat(input, () => feeds, { ...common, ...formats, method, percentile, train, epochs, lr: num(args, 'lr', 1e-4), onStep: () => bar.tick() });
+      bar.finish();
+      check = await verifyQuantized(input, result.model, feeds[0]!);
     } else if (mode === 'dynamic') {
       result = quantizeDynamic(input, common);
     } else {
@@ -208,6 +233,7 @@ Examples:
       check,
       evaluation,
       mixedPrecision: mixed && { maxDropPp: mixed.maxDropPp, met: mixed.met, excluded: mixed.excluded, steps: mixed.steps },
+      qat: result.report.mode === 'qat' ? { training: result.report.training, scales: result.report.scales } : undefined,
     };
     if (reportFile) writeJsonAtomically(reportFile, { ...summary, sensitivity });
     if (json) {

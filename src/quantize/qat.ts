@@ -80,6 +80,7 @@ export interface QatReport {
 export async function quantizeQat(input: Model, calibration: FeedSource, opts: QatOptions): Promise<{ model: Model; report: QatReport }> {
   checkQuantizable(input, opts.exclude);
   if (!(Number.isInteger(opts.epochs) && opts.epochs >= 0)) throw new LitheError('E_USAGE', `--epochs must be a non-negative integer, got ${opts.epochs}`);
+  if (opts.lr !== undefined && !(opts.lr > 0)) throw new LitheError('E_USAGE', `--lr must be a positive number, got ${opts.lr}`);
   const opset = input.opset('') ?? 0;
   if (opset < 13) throw new LitheError('E_UNSUPPORTED_OP', `QAT needs opset ≥ 13 (per-channel QuantizeLinear); the model has opset ${opset}`);
   const model = cloneModel(input);
@@ -136,6 +137,9 @@ export async function quantizeQat(input: Model, calibration: FeedSource, opts: Q
     .map((a) => ({ tensor: a.root.name, initial: initial.get(a.root.name)!, final: scaleOf(a.s0.initializer!) }));
   const nodes = plan.decisions.map((d) => ({ name: d.node.name, opType: d.node.opType, quantized: d.quantized, reason: d.reason }));
   const notes = [...(prep.notes ?? []), `fine-tuned ${opts.epochs} epoch${opts.epochs === 1 ? '' : 's'} with fake quantization (learned scales)`];
+  for (const e of training)
+    notes.push(`epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, train top-1 ${(100 * e.trainAccuracy).toFixed(2)}%${e.test ? `, test top-1 (fake-quant) ${(100 * e.test.top1).toFixed(2)}%` : ''}, ${e.seconds.toFixed(1)} s`);
+  if (training.length) notes.push(`activation scales: ${scales.map((s) => `${s.tensor} ${s.final >= s.initial ? '+' : ''}${((100 * (s.final - s.initial)) / s.initial).toFixed(2)}%`).join(', ')}`);
   return { model, report: { mode: 'qat', nodes, notes, calibration: { method, tensors: plan.calibrate.length, batches, samples }, training, scales } };
 }
 
