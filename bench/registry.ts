@@ -6,6 +6,7 @@ import type { Benchmark } from './lib.js';
 import { largeModel } from './large-model.js';
 import { quantize } from './quantize.js';
 import { runtimeOverhead } from './runtime-overhead.js';
+import { prunePerf } from './prune.js';
 import { train } from './train.js';
 
-export const BENCHMARKS: readonly Benchmark[] = [runtimeOverhead, largeModel, train, quantize];
+export const BENCHMARKS: readonly Benchmark[] = [runtimeOverhead, largeModel, train, prunePerf, quantize];

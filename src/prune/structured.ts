@@ -14,7 +14,8 @@
  *            fixed groups keep all
  *   target F (--target-macs): the smallest uniform r (bisection, 14 steps over [0, 0.99]) whose
  *            pruned model has countMacs(total) ≤ F · original total; ⌊r·C⌋ never decreases in r,
- *            so MACs fall monotonically as r grows
+ *            so MACs fall monotonically as r grows. Importance is computed once, and a model is
+ *            built once per distinct vector of kept counts (many ratios round to the same one)
  *
  * Rewrite per edit: source → slice W along its output axis and the bias; BatchNormalization →
  * slice scale, bias, mean, var; depthwise Conv → slice W rows and bias, group = kept channels;
@@ -119,12 +120,21 @@ function groupFixedBy(g: ChannelGroup, sel: Selection): string | undefined {
   return ex ? `--exclude ${ex}` : undefined;
 }
 
-/** Prunes a copy of `model` by a uniform ratio. */
-export function pruneChannelsAtRatio(model: Model, ratio: number, opts: Omit<StructuredOptions, 'ratio' | 'targetMacs'> = {}): { model: Model; groups: GroupResult[] } {
+/** Channels a group of C keeps at ratio r, rounded up to a multiple of m (see the header). */
+export function keptCount(channels: number, ratio: number, multiple = 8): number {
+  const k = channels - Math.min(Math.floor(ratio * channels), channels - 1);
+  return multiple > 1 && channels % multiple === 0 ? Math.min(channels, Math.ceil(k / multiple) * multiple) : k;
+}
+
+/**
+ * Prunes a copy of `model` by a uniform ratio. `importance` (channelImportance of the model, by
+ * group id) saves recomputing it for every ratio of a search; group ids are the same in a clone.
+ */
+export function pruneChannelsAtRatio(model: Model, ratio: number, opts: Omit<StructuredOptions, 'ratio' | 'targetMacs'> = {}, importance?: Map<number, Float64Array>): { model: Model; groups: GroupResult[] } {
   if (!(ratio >= 0 && ratio < 1)) throw new LitheError('E_USAGE', `channel ratio must be in [0, 1), got ${ratio}`);
   const m = cloneModel(model);
   const a = analyzeChannels(m);
-  const scores = channelImportance(a, opts.criterion, opts.scores);
+  const scores = importance ?? channelImportance(a, opts.criterion, opts.scores);
   const kept = new Map<number, number[]>();
   const groups: GroupResult[] = [];
   for (const g of a.groups) {
@@ -134,10 +144,7 @@ export function pruneChannelsAtRatio(model: Model, ratio: number, opts: Omit<Str
       groups.push({ sources, channels: g.channels, kept: g.channels, fixed });
       continue;
     }
-    const m = opts.channelMultiple ?? 8;
-    let k = g.channels - Math.min(Math.floor(ratio * g.channels), g.channels - 1);
-    if (m > 1 && g.channels % m === 0) k = Math.min(g.channels, Math.ceil(k / m) * m);
-    const n = g.channels - k;
+    const n = g.channels - keptCount(g.channels, ratio, opts.channelMultiple ?? 8);
     const s = scores.get(g.id)!;
     const order = Array.from({ length: g.channels }, (_, i) => i).sort((x, y) => s[x]! - s[y]! || x - y);
     const keep = order.slice(n).sort((x, y) => x - y);
@@ -186,18 +193,31 @@ export function pruneChannels(model: Model, opts: StructuredOptions): Structured
   const f = opts.targetMacs;
   if (!(f > 0 && f <= 1)) throw new LitheError('E_USAGE', `--target-macs must be a fraction in (0, 1], got ${f}`);
   const goal = f * macsBefore;
+  // Importance is computed once; ratios that give the same kept count in every group give the
+  // same model (the kept channels are the top k of a fixed ranking), so each is built once.
+  const a0 = analyzeChannels(model);
+  const importance = channelImportance(a0, opts.criterion, opts.scores);
+  const built = new Map<string, { model: Model; groups: GroupResult[]; macs: number }>();
+  const at = (r: number) => {
+    const key = a0.groups.map((g) => (groupFixedBy(g, opts) ? g.channels : keptCount(g.channels, r, opts.channelMultiple ?? 8))).join(',');
+    let e = built.get(key);
+    if (!e) {
+      const p = pruneChannelsAtRatio(model, r, opts, importance);
+      built.set(key, (e = { ...p, macs: macsOf(p.model) }));
+    }
+    return e;
+  };
   let lo = 0;
   let hi = 0.99;
-  let best = pruneChannelsAtRatio(model, hi, opts);
-  let bestMacs = macsOf(best.model);
+  let best = at(hi);
+  let bestMacs = best.macs;
   if (bestMacs > goal) throw new LitheError('E_USAGE', `cannot reach ${(100 * f).toFixed(1)}% of the MACs: pruning 99% of every prunable group leaves ${(100 * bestMacs / macsBefore).toFixed(1)}% (fixed channels: graph outputs, unsupported consumers)`);
   let bestRatio = hi;
   for (let i = 0; i < 14; i++) {
     const mid = (lo + hi) / 2;
-    const r = pruneChannelsAtRatio(model, mid, opts);
-    const macs = macsOf(r.model);
-    if (macs <= goal) (hi = mid), (best = r), (bestMacs = macs), (bestRatio = mid);
+    const r = at(mid);
+    if (r.macs <= goal) (hi = mid), (best = r), (bestMacs = r.macs), (bestRatio = mid);
     else lo = mid;
   }
-  return { ...best, ratio: bestRatio, macsBefore, macsAfter: bestMacs };
+  return { model: best.model, groups: best.groups, ratio: bestRatio, macsBefore, macsAfter: bestMacs };
 }

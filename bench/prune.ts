@@ -1,0 +1,123 @@
+/**
+ * What structured pruning buys in latency: a dense model against the same model with whole channels
+ * removed by `pruneChannels` (src/prune/structured.ts) to ≤ 50% of its MACs, timed side by side.
+ *
+ *   speedup = dense latency / pruned latency   (> 1: the pruned model is faster)
+ *
+ * Two models:
+ *   teacher      the bundled trained teacher (data/teacher/teacher.onnx, 6 Conv + BN, 2 Gemm), at
+ *                batch 64; the issue asks ≥ 1.6×, i.e. pruned / dense ≤ 1/1.6 = 0.625
+ *   mobilenetv2  the builder's MobileNetV2 (inverted residuals with Adds, depthwise convs; α = 1,
+ *                224×224, 1000 classes; `--quick`: 96×96) at batch 1, with params and MACs
+ *                before/after; no target
+ *
+ * No fine-tuning: weights do not change the cost of a dense kernel. Each measurement is
+ * `benchmark()` (src/runtime/bench.ts, what `lithe bench` runs) in a fresh session, `warmup`
+ * untimed runs then `runs` timed ones; the two sides alternate in rounds in ABBA order so that
+ * drift in machine load hits both, and each ratio is the median over rounds of the per-round ratio.
+ */
+import { join } from 'node:path';
+import { countMacs, countParams } from '../src/analysis/profile.js';
+import type { Model } from '../src/graph/ir.js';
+import { buildMobileNetV2 } from '../src/models/index.js';
+import { loadModel } from '../src/onnx/io.js';
+import { pruneChannels } from '../src/prune/structured.js';
+import { benchmark, type LatencyStats } from '../src/runtime/bench.js';
+import { median, REPO_ROOT, round, target, type Benchmark, type BenchContext, type Section } from './lib.js';
+
+interface Plan {
+  rounds: number;
+  warmup: number;
+  /** Timed runs per measurement: teacher at batch 64, MobileNetV2 at batch 1. */
+  teacherRuns: number;
+  mobilenetRuns: number;
+  mobilenetInput: number;
+}
+
+const FULL: Plan = { rounds: 8, warmup: 3, teacherRuns: 15, mobilenetRuns: 40, mobilenetInput: 224 };
+const QUICK: Plan = { rounds: 2, warmup: 1, teacherRuns: 3, mobilenetRuns: 5, mobilenetInput: 96 };
+const TARGET_MACS = 0.5;
+/** The issue's bound: ≥ 1.6× faster, as pruned / dense ≤ 1 / 1.6. */
+const TEACHER_MAX_RATIO = 1 / 1.6;
+/** One intra-op thread: on a shared 2-core machine the steadiest setting, and the edge-device case. */
+const THREADS = 1;
+
+async function sideBySide(dense: Model, pruned: Model, batch: number, runs: number, plan: Plan, ctx: BenchContext, label: string) {
+  const d: LatencyStats[] = [];
+  const p: LatencyStats[] = [];
+  for (let r = 0; r < plan.rounds; r++) {
+    const order = r % 2 === 0 ? ['dense', 'pruned'] : ['pruned', 'dense'];
+    for (const side of order) {
+      const m = side === 'dense' ? dense : pruned;
+      const res = await benchmark(m, { batch, threads: THREADS, runs, warmup: plan.warmup });
+      (side === 'dense' ? d : p).push(res.latency);
+    }
+    ctx.log(`  ${label} round ${r + 1}/${plan.rounds}: dense p50 ${d.at(-1)!.p50Ms.toFixed(2)} ms, pruned p50 ${p.at(-1)!.p50Ms.toFixed(2)} ms`);
+  }
+  const summary = (xs: LatencyStats[]) => ({ minMs: round(median(xs.map((s) => s.minMs))), p50Ms: round(median(xs.map((s) => s.p50Ms))), meanMs: round(median(xs.map((s) => s.meanMs))) });
+  const ratio = (stat: 'minMs' | 'p50Ms') => median(p.map((s, i) => s[stat] / d[i]![stat]));
+  return {
+    dense: summary(d),
+    pruned: summary(p),
+    perRoundSpeedupP50: p.map((s, i) => round(d[i]!.p50Ms / s.p50Ms)),
+    prunedOverDenseP50: ratio('p50Ms'),
+    prunedOverDenseMin: ratio('minMs'),
+  };
+}
+
+function prune(model: Model, ctx: BenchContext, label: string) {
+  const t0 = performance.now();
+  const r = pruneChannels(model, { targetMacs: TARGET_MACS });
+  ctx.log(`  ${label}: pruned to ${TARGET_MACS} of the MACs in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const size = (m: Model) => ({ params: countParams(m).total, macs: countMacs(m).total });
+  return { model: r.model, channelRatio: round(r.ratio), before: size(model), after: size(r.model) };
+}
+
+export const prunePerf: Benchmark = {
+  name: 'prune',
+  description: `dense vs structured-pruned (≤ ${TARGET_MACS} MACs) latency: trained teacher at batch 64, MobileNetV2 at batch 1`,
+  async run(ctx): Promise<Section> {
+    const plan = ctx.quick ? QUICK : FULL;
+    const ratios: Section['ratios'] = {};
+    const measurements: Record<string, unknown> = {};
+
+    const teacher = loadModel(join(REPO_ROOT, 'data/teacher/teacher.onnx'));
+    const t = prune(teacher, ctx, 'teacher');
+    ctx.log(`  teacher: MACs ${t.before.macs} → ${t.after.macs} (channel ratio ${t.channelRatio})`);
+    const tm = await sideBySide(teacher, t.model, 64, plan.teacherRuns, plan, ctx, 'teacher b64');
+    ratios['teacher.macsRatio'] = round(t.after.macs / t.before.macs);
+    ratios['teacher.paramsRatio'] = round(t.after.params / t.before.params);
+    ratios['teacher.speedupP50'] = round(1 / tm.prunedOverDenseP50);
+    ratios['teacher.speedupMin'] = round(1 / tm.prunedOverDenseMin);
+    measurements.teacher = { ...t, model: undefined, ...tm, prunedOverDenseP50: round(tm.prunedOverDenseP50) };
+
+    const mnv2 = buildMobileNetV2({ widthMultiplier: 1, inputSize: plan.mobilenetInput, numClasses: 1000 });
+    const mp = prune(mnv2, ctx, 'mobilenetv2');
+    ctx.log(`  mobilenetv2: MACs ${mp.before.macs} → ${mp.after.macs} (channel ratio ${mp.channelRatio})`);
+    const mm = await sideBySide(mnv2, mp.model, 1, plan.mobilenetRuns, plan, ctx, 'mobilenetv2 b1');
+    ratios['mobilenetv2.macsRatio'] = round(mp.after.macs / mp.before.macs);
+    ratios['mobilenetv2.paramsRatio'] = round(mp.after.params / mp.before.params);
+    ratios['mobilenetv2.speedupP50'] = round(1 / mm.prunedOverDenseP50);
+    ratios['mobilenetv2.speedupMin'] = round(1 / mm.prunedOverDenseMin);
+    measurements.mobilenetv2 = { ...mp, model: undefined, ...mm, prunedOverDenseP50: round(mm.prunedOverDenseP50) };
+
+    return {
+      description: this.description,
+      config: {
+        teacher: 'data/teacher/teacher.onnx, batch 64',
+        mobilenetv2: `α=1 ${plan.mobilenetInput}×${plan.mobilenetInput} 1000 classes, batch 1`,
+        targetMacs: TARGET_MACS,
+        channelMultiple: 8,
+        threads: THREADS,
+        rounds: plan.rounds,
+        warmup: plan.warmup,
+        teacherRuns: plan.teacherRuns,
+        mobilenetRuns: plan.mobilenetRuns,
+      },
+      ratios,
+      // ≥ 1.6× faster ⇔ pruned / dense ≤ 0.625
+      targets: { 'teacher.prunedOverDenseP50': target(tm.prunedOverDenseP50, round(TEACHER_MAX_RATIO)) },
+      measurements,
+    };
+  },
+};
