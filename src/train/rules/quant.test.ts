@@ -7,11 +7,18 @@
  * derivative is 0 and whose STE derivative is 1 by definition, so there the gradients are checked
  * against exact values (`expect`, L = Σy): the clipping boundary, x = lo and x = hi passing and
  * values just outside not, and the LSQ scale gradient round(x/s) − x/s inside, qmin − z / qmax − z
- * outside. Scales are powers of two so that lo and hi are exact in float32.
+ * outside. Scales are powers of two so that lo and hi are exact in float32. Through a network
+ * (Conv+Relu after fake-quantized x and per-channel W), the STE gradients must equal the float
+ * network's gradients at the quantized point, masked by each range.
  */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
 import { DataType } from '../../onnx/proto.js';
+import { GraphBuilder } from '../../graph/builder.js';
+import { Rng } from '../../data/rng.js';
+import { createSession } from '../../runtime/session.js';
+import { appendBackward } from '../autodiff.js';
 import { Tensor } from '../../graph/tensor.js';
-import type { GraphBuilder } from '../../graph/builder.js';
 import { gradcheckTests, type GradCase } from '../gradcheck.js';
 import { RULES } from './index.js';
 
@@ -91,10 +98,9 @@ const CASES: GradCase[] = [
     inputs: { x: channelX },
     expect: channelExpect,
   },
-  // the STE through a network: x fake-quantized, then a Conv with per-channel fake-quantized
-  // weights and a Relu; x's gradient must be the float network's gradient at the quantized
-  // point, masked — checked by finite differences on the saturated region only (flat) and by
-  // the driver's shape checks; the rest is covered by the exact cases above
+  // a network (x and per-channel W fake-quantized, then Conv) entirely in the saturated region,
+  // where it is flat: finite differences give 0 and so must the STE; the unsaturated case of the
+  // same network is the last test below
   {
     name: 'QDQ/Conv-per-channel-weights',
     build: (g) => {
@@ -118,3 +124,55 @@ const CASES: GradCase[] = [
 ];
 
 gradcheckTests(CASES, { rules: RULES });
+
+// The STE through a network: with x and W fake-quantized before a Conv and a Relu, the gradients
+// must be the float network's gradients at the quantized point (x̂, Ŵ), masked by each range.
+// The float gradients come from the Conv/Relu rules (finite-difference checked in their files).
+test('STE through Conv+Relu: dL/dx = m_x·dL/dx̂ and dL/dW = m_W·dL/dŴ (per-channel weights)', async () => {
+  const rng = new Rng(5);
+  const xv = Array.from({ length: 2 * 5 * 5 }, () => 2 * rng.normal());
+  const wv = Array.from({ length: 3 * 2 * 3 * 3 }, () => 1.5 * rng.normal());
+  const rv = Array.from({ length: 3 * 5 * 5 }, () => rng.normal());
+  const [sx, zx] = [1 / 32, 128]; // x range [−4, 3.96875]
+  const sw = [2 ** -7, 2 ** -6, 2 ** -5]; // W ranges ±0.99, ±1.98, ±3.97 (int8 [−128, 127])
+
+  /** L = Σ Relu(Conv(a, b))·r, gradients w.r.t. the inputs x and w; `quantize` puts Q→DQ on both. */
+  async function grads(quantize: boolean, x: ArrayLike<number>, w: ArrayLike<number>) {
+    const g = new GraphBuilder({ opset: 17 });
+    const xi = g.input('x', F, [1, 2, 5, 5]);
+    const wi = g.input('w', F, [3, 2, 3, 3]);
+    const r = g.input('r', F, [1, 3, 5, 5]);
+    let [a, b] = [xi, wi];
+    if (quantize) {
+      const s = g.initializer('sx', Tensor.scalar(F, sx));
+      const z = g.initializer('zx', Tensor.scalar(U8, zx));
+      a = g.DequantizeLinear(g.QuantizeLinear(xi, s, z), s, z);
+      const s2 = g.initializer('sw', sw, [3]);
+      const z2 = g.initializer('zw', Tensor.fromArray(I8, [3], [0, 0, 0]));
+      b = g.DequantizeLinear(g.QuantizeLinear(wi, s2, z2, { axis: 0 }), s2, z2, { axis: 0 });
+    }
+    const loss = g.ReduceSum(g.Mul(g.Relu(g.Conv(a, b, null, { pads: [1, 1, 1, 1] })), r), undefined, { keepdims: 0 });
+    const [dx, dw] = appendBackward(g, loss, [xi, wi], { rules: RULES });
+    g.output(g.Identity(dx!), 'dx');
+    g.output(g.Identity(dw!), 'dw');
+    g.output(g.Identity(a), 'xq');
+    g.output(g.Identity(b), 'wq');
+    const session = await createSession(g.model(), { threads: 1 });
+    try {
+      const t = (dims: number[], d: ArrayLike<number>) => ({ dtype: F, dims, data: Float32Array.from(d) });
+      const out = await session.run({ x: t([1, 2, 5, 5], x), w: t([3, 2, 3, 3], w), r: t([1, 3, 5, 5], rv) });
+      return Object.fromEntries(['dx', 'dw', 'xq', 'wq'].map((k) => [k, out[k]!.data as Float32Array]));
+    } finally {
+      await session.release();
+    }
+  }
+  const q = await grads(true, xv, wv);
+  const f = await grads(false, q.xq!, q.wq!);
+  const mx = xv.map((x) => (x >= sx * (0 - zx) && x <= sx * (255 - zx) ? 1 : 0));
+  const mw = wv.map((w, i) => (w >= sw[Math.floor(i / 18)]! * -128 && w <= sw[Math.floor(i / 18)]! * 127 ? 1 : 0));
+  assert.ok(mx.includes(0) && mx.includes(1) && mw.includes(0) && mw.includes(1), 'both sides of both ranges are exercised');
+  const close = (a: Float32Array, b: number[]) => a.every((v, i) => Math.abs(v - b[i]!) <= 1e-5 * (1 + Math.abs(b[i]!)));
+  assert.ok(close(q.dx!, Array.from(f.dx!, (d, i) => d * mx[i]!)), 'dL/dx');
+  assert.ok(close(q.dw!, Array.from(f.dw!, (d, i) => d * mw[i]!)), 'dL/dW');
+  assert.ok(q.dw!.some((v) => v !== 0) && q.dx!.some((v) => v !== 0));
+});
