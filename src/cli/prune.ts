@@ -82,6 +82,7 @@ Schedules and fine-tuning (unstructured):
   --data DATASET      fashion-mnist, fashion-mnist-mini or a folder: train split for fine-tuning
                       and Taylor, test split for accuracy before/after
   --batch N --lr X    fine-tuning batch (default 64) and Adam learning rate (default 1e-3)
+  --lr-schedule S     constant (default) or cosine (lr·½(1 + cos(π·t/T)) over the fine-tuning steps)
   --limit N           fine-tune on N samples of the train split (quick runs)
   --eval-limit N      accuracy on the first N test samples only
   --taylor-batches N  batches for Taylor saliency (default 4)
@@ -108,6 +109,7 @@ Examples:
     data: { type: 'string' },
     batch: { type: 'string' },
     lr: { type: 'string' },
+    'lr-schedule': { type: 'string' },
     limit: { type: 'string' },
     'eval-limit': { type: 'string' },
     'taylor-batches': { type: 'string' },
@@ -170,6 +172,7 @@ Examples:
           epochs,
           batch: int(args, 'batch', 64, { min: 1 }),
           lr: num(args, 'lr', 1e-3),
+          schedule: choice(args, 'lr-schedule', ['constant', 'cosine'] as const, 'constant'),
           seed,
           subset: limit > 0 ? permutation(train.size, seed).slice(0, Math.min(limit, train.size)) : undefined,
           onStep: (s) => {
@@ -231,6 +234,7 @@ Examples:
       method,
       ...(structured ? { channelRatio: ratio, groups } : { scope: choice(args, 'scope', ['global', 'local'] as const, 'global'), schedule, sparsity }),
       finetuneEpochs: epochs,
+      ...(ft ? { finetune: { batch: ft.batch, lr: ft.lr, lrSchedule: ft.schedule, optimizer: 'adam', samples: ft.subset?.length ?? ft.train.size } } : {}),
       data: test ? { name: test.name, source: test.source, evaluated: evalSubset?.length ?? test.size } : undefined,
       weights: { params: sparsityReport.params, zeros: sparsityReport.zeros, sparsity: sparsityReport.sparsity, layers: sparsityReport.layers.map(({ dims, ...l }) => ({ ...l, dims })) },
       before,
