@@ -11,7 +11,10 @@
  * cores are shared). Each round times `steps` training steps, then `forwards` forward runs of a
  * session created with the same options (createSession: graph optimization `all`, sequential,
  * memory pattern and arena), so load drift hits both sides alike. `…Min` figures use each side's
- * fastest run, the least disturbed by other processes. PyTorch's figures from issue 3 sit in
+ * fastest run, the least disturbed by other processes. Each run's process CPU time (user + system)
+ * is recorded beside its wall time: on an oversubscribed machine a 1-thread step's CPU time stays
+ * near its compute while wall time includes waiting for a core (with 2 threads CPU time adds both
+ * threads' work, so it is not a latency). PyTorch's figures from issue 3 sit in
  * `config.context` for reading the absolute numbers; they are not targets of this run.
  */
 import { DataType } from '../src/onnx/proto.js';
@@ -50,6 +53,11 @@ const CASES: Case[] = [
 ];
 
 const stats = (xs: number[]) => ({ medianMs: round(median(xs)), minMs: round(Math.min(...xs)) });
+/** Process CPU ms (user + system) since `c0`. */
+const cpuMs = (c0: NodeJS.CpuUsage) => {
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000;
+};
 
 async function measure(c: Case, plan: Plan, ctx: BenchContext) {
   const train = await openDataset('fashion-mnist', { split: 'train' });
@@ -76,29 +84,39 @@ async function measure(c: Case, plan: Plan, ctx: BenchContext) {
     const forwards: number[] = [];
     const perRound: number[] = [];
     const perRoundMin: number[] = [];
+    const stepsCpu: number[] = [];
+    const forwardsCpu: number[] = [];
+    const perRoundCpu: number[] = [];
     for (let r = 0; r < plan.rounds; r++) {
       const s: number[] = [];
       const f: number[] = [];
-      const time = async (fn: () => Promise<unknown>, into: number[]) => {
+      const sc: number[] = [];
+      const fc: number[] = [];
+      const time = async (fn: () => Promise<unknown>, into: number[], cpu: number[]) => {
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
         await fn();
         into.push(performance.now() - t0);
+        cpu.push(cpuMs(c0));
       };
       // Alternate which side goes first, so that neither always follows the other's cache state.
       const trainSide = async () => {
-        for (let i = 0; i < plan.steps; i++) await time(() => trainer.trainStep(nextBatch(), 1e-3), s);
+        for (let i = 0; i < plan.steps; i++) await time(() => trainer.trainStep(nextBatch(), 1e-3), s, sc);
       };
       const forwardSide = async () => {
-        for (let i = 0; i < plan.forwards; i++) await time(() => forward.runPrepared(prepared), f);
+        for (let i = 0; i < plan.forwards; i++) await time(() => forward.runPrepared(prepared), f, fc);
       };
       for (const side of r % 2 === 0 ? [trainSide, forwardSide] : [forwardSide, trainSide]) await side();
       steps.push(...s);
       forwards.push(...f);
       perRound.push(median(s) / median(f));
       perRoundMin.push(Math.min(...s) / Math.min(...f));
-      ctx.log(`  ${c.key} round ${r + 1}/${plan.rounds}: step ${median(s).toFixed(2)} ms, forward ${median(f).toFixed(2)} ms`);
+      stepsCpu.push(...sc);
+      forwardsCpu.push(...fc);
+      perRoundCpu.push(median(sc) / median(fc));
+      ctx.log(`  ${c.key} round ${r + 1}/${plan.rounds}: step ${median(s).toFixed(2)} ms, forward ${median(f).toFixed(2)} ms (CPU ${median(sc).toFixed(2)} / ${median(fc).toFixed(2)} ms)`);
     }
-    return { step: stats(steps), forward: stats(forwards), perRound, perRoundMin, dataset: train.source };
+    return { step: stats(steps), forward: stats(forwards), stepCpu: stats(stepsCpu), forwardCpu: stats(forwardsCpu), perRound, perRoundMin, perRoundCpu, dataset: train.source };
   } finally {
     await trainer.close();
     await forward.release();
@@ -118,9 +136,12 @@ export const train: Benchmark = {
       dataset = m.dataset ?? '';
       ratios[`${c.key}.trainOverForward`] = round(median(m.perRound));
       ratios[`${c.key}.trainOverForwardMin`] = round(median(m.perRoundMin));
+      ratios[`${c.key}.trainOverForwardCpu`] = round(median(m.perRoundCpu));
       measurements[c.key] = {
         stepMs: m.step,
         forwardMs: m.forward,
+        stepCpuMs: m.stepCpu,
+        forwardCpuMs: m.forwardCpu,
         samplesPerSecond: round((BATCH * 1000) / m.step.medianMs),
         samplesPerSecondBest: round((BATCH * 1000) / m.step.minMs),
         perRoundTrainOverForward: m.perRound.map(round),
