@@ -12,7 +12,7 @@ import type { Dataset } from '../data/dataset.js';
 import { permutation } from '../data/rng.js';
 import type { Model } from '../graph/ir.js';
 import { loadModel, saveModel } from '../onnx/io.js';
-import { finetune, pruneScheduled, type FinetuneOptions } from '../prune/finetune.js';
+import { finetune, PRUNE_FINETUNE_DEFAULTS, pruneScheduled, type FinetuneOptions } from '../prune/finetune.js';
 import { SCHEDULES } from '../prune/schedule.js';
 import { pruneChannels, type GroupResult } from '../prune/structured.js';
 import { channelTaylorScores } from '../prune/channel-taylor.js';
@@ -81,8 +81,9 @@ Schedules and fine-tuning (unstructured):
                       exactly zero (the mask is inside the training step). Needs --data
   --data DATASET      fashion-mnist, fashion-mnist-mini or a folder: train split for fine-tuning
                       and Taylor, test split for accuracy before/after
-  --batch N --lr X    fine-tuning batch (default 64) and Adam learning rate (default 1e-3)
-  --lr-schedule S     constant (default) or cosine (lr·½(1 + cos(π·t/T)) over the fine-tuning steps)
+  --batch N --lr X    fine-tuning batch (default 64) and Adam learning rate (default 2e-3)
+  --lr-schedule S     cosine (default: lr·½(1 + cos(π·t/T)) over the fine-tuning steps) or
+                      constant; measured defaults: see PRUNE_FINETUNE_DEFAULTS in prune/finetune.ts
   --limit N           fine-tune on N samples of the train split (quick runs)
   --eval-limit N      accuracy on the first N test samples only
   --taylor-batches N  batches for Taylor saliency (default 4)
@@ -170,9 +171,9 @@ Examples:
       ? {
           train,
           epochs,
-          batch: int(args, 'batch', 64, { min: 1 }),
-          lr: num(args, 'lr', 1e-3),
-          schedule: choice(args, 'lr-schedule', ['constant', 'cosine'] as const, 'constant'),
+          batch: int(args, 'batch', PRUNE_FINETUNE_DEFAULTS.batch, { min: 1 }),
+          lr: num(args, 'lr', PRUNE_FINETUNE_DEFAULTS.lr),
+          schedule: choice(args, 'lr-schedule', ['constant', 'cosine'] as const, PRUNE_FINETUNE_DEFAULTS.schedule),
           seed,
           subset: limit > 0 ? permutation(train.size, seed).slice(0, Math.min(limit, train.size)) : undefined,
           onStep: (s) => {

@@ -24,6 +24,22 @@ import { cloneModel, selectWeights } from './weights.js';
 
 export { cloneModel };
 
+/**
+ * The fine-tuning recipe `lithe prune` uses unless told otherwise: Adam, batch 64, lr 2e-3 with a
+ * cosine decay to 0 over the fine-tuning steps. Measured on the full Fashion-MNIST, reference CNN
+ * (lithe-trained, 89.43%), one-shot global L1 to 90% sparsity (86.34% before fine-tuning), 1 epoch:
+ *
+ *   recipe                    seed 0   seed 1   seed 2   mean
+ *   Adam 1e-3 constant        89.77    90.04    89.97    89.93
+ *   Adam 2e-3 cosine          90.02    90.13    90.06    90.07
+ *   Adam 1e-3 cosine          89.87
+ *   (seed 0 with another sample order, budgetSlice's: 1e-3 constant 89.88, 5e-4 constant 89.81,
+ *    3e-4 constant 89.65, 2e-3 constant 89.67)
+ *
+ * finetune() itself keeps Adam 1e-3 constant when called without these (the pipeline's recipes).
+ */
+export const PRUNE_FINETUNE_DEFAULTS = { batch: 64, lr: 2e-3, schedule: 'cosine' } as const satisfies { batch: number; lr: number; schedule: Schedule };
+
 export interface FinetuneOptions {
   train: Dataset;
   test?: Dataset;
