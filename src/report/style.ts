@@ -35,7 +35,7 @@ tbody th { font-weight: 600; white-space: nowrap; }
 /* numeric columns: top-1 (2nd) through faster (12th) */
 .steps td:nth-child(n+2):nth-child(-n+12) { text-align: right; white-space: nowrap; }
 .steps thead th:nth-child(n+2):nth-child(-n+12) { text-align: right; }
-.steps .file { font-weight: 400; color: var(--muted); font-size: 11.5px; }
+.steps .file { font-weight: 400; color: var(--muted); font-size: 11.5px; white-space: normal; overflow-wrap: anywhere; min-width: 9em; }
 .badge + .badge { margin-top: 2px; }
 .badges { display: inline-flex; flex-direction: column; align-items: flex-start; }
 .num { font-variant-numeric: tabular-nums; }
