@@ -27,7 +27,7 @@ const list = (p: Parsed, name: string): string[] => (str(p, name) ?? '').split('
 
 export const quantizeCommand: Command = {
   name: 'quantize',
-  summary: 'quantize a model: static int8 (QDQ, calibrated), dynamic int8, or fp16',
+  summary: 'quantize a model: static int8 (QDQ, calibrated), dynamic int8, fp16, or quantization-aware training',
   help: `Usage: lithe quantize MODEL -o OUT --mode static|dynamic|fp16|qat [options]
 
 Writes a quantized copy of MODEL (MODEL is never modified; OUT is written atomically).

@@ -4,7 +4,8 @@
  *
  * Families: elementwise (arithmetic, activations, softmax, Gemm/MatMul), reduce, shape,
  * conv, pool and norm (rules/conv.ts, pool.ts, norm.ts: Conv/ConvTranspose, pools,
- * BatchNormalization in training mode, LayerNormalization).
+ * BatchNormalization in training mode, LayerNormalization), and quant (rules/quant.ts:
+ * QuantizeLinear's clipped straight-through estimator and DequantizeLinear, for QAT).
  */
 import type { GradRuleTable } from '../rule.js';
 import { convRules } from './conv.js';
