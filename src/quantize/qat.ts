@@ -25,20 +25,17 @@
  */
 import { LitheError } from '../errors.js';
 import type { Model } from '../graph/ir.js';
-import { PassManager } from '../graph/pass.js';
 import { Tensor } from '../graph/tensor.js';
 import type { Dataset } from '../data/dataset.js';
-import { cloneModel } from '../onnx/io.js';
-import { foldBatchNorm } from '../passes/fold-batchnorm.js';
 import type { OptimizerConfig } from '../train/optimizers.js';
 import { Trainer, type EpochInfo, type StepInfo } from '../train/trainer.js';
 import type { CalibrationMethod } from './calibrate.js';
-import { collectRanges, type CalibrationProgress, type FeedSource } from './collect.js';
+import type { CalibrationProgress, FeedSource } from './collect.js';
 import { quantRange } from './params.js';
 import { planStatic, type PlanOptions } from './plan.js';
-import { DEFAULT_QDQ, insertQdq, type QdqOptions } from './qdq.js';
+import { insertQdq, type QdqOptions } from './qdq.js';
 import { fakeQuantize, freezeQat, recordFloatWeights } from './qat-graph.js';
-import { checkQuantizable, type NodeReport } from './static.js';
+import { calibrate, checkQuantizable, prepareStatic, type CalibrationStats, type NodeReport } from './static.js';
 
 export interface QatOptions extends Partial<QdqOptions>, PlanOptions {
   /** Training data (the train split) and, optionally, a test set evaluated after each epoch (fake-quant model). */
@@ -71,7 +68,7 @@ export interface QatReport {
   mode: 'qat';
   nodes: NodeReport[];
   notes: string[];
-  calibration: { method: CalibrationMethod; tensors: number; batches: number; samples: number };
+  calibration: CalibrationStats;
   training: EpochInfo[];
   /** Activation scales (one per range root) before and after training. */
   scales: ScaleChange[];
@@ -81,24 +78,10 @@ export async function quantizeQat(input: Model, calibration: FeedSource, opts: Q
   checkQuantizable(input, opts.exclude);
   if (!(Number.isInteger(opts.epochs) && opts.epochs >= 0)) throw new LitheError('E_USAGE', `--epochs must be a non-negative integer, got ${opts.epochs}`);
   if (opts.lr !== undefined && !(opts.lr > 0)) throw new LitheError('E_USAGE', `--lr must be a positive number, got ${opts.lr}`);
-  const opset = input.opset('') ?? 0;
-  if (opset < 13) throw new LitheError('E_UNSUPPORTED_OP', `QAT needs opset ≥ 13 (per-channel QuantizeLinear); the model has opset ${opset}`);
-  const model = cloneModel(input);
-  const prep = new PassManager([foldBatchNorm]).run(model);
-  const qdqOpts: QdqOptions = { ...DEFAULT_QDQ, ...definedOnly(opts) };
+  const prep = prepareStatic(input, opts, 'QAT');
+  const { model, qdq: qdqOpts } = prep;
   const plan = planStatic(model, { ...opts, symmetricActivations: qdqOpts.symmetricActivations });
-  const method = opts.method ?? 'minmax';
-  let batches = 0;
-  let samples = 0;
-  const byName = await collectRanges(model, plan.calibrate.map((v) => v.name), calibration, {
-    method,
-    percentile: opts.percentile,
-    threads: opts.threads,
-    onBatch: (p) => {
-      if (p.pass === 1) (batches = p.batch), (samples = p.samples);
-      opts.onBatch?.(p);
-    },
-  });
+  const { ranges: byName, stats } = await calibrate(model, plan.calibrate.map((v) => v.name), calibration, opts);
   const recorded = recordFloatWeights(plan);
   insertQdq(model, plan, new Map(plan.calibrate.map((v) => [v, byName.get(v.name)!] as const)), qdqOpts);
   const weightRange = quantRange(qdqOpts.weightType, { symmetric: qdqOpts.weightType === 'int8', reduceRange: qdqOpts.reduceRange });
@@ -140,11 +123,7 @@ export async function quantizeQat(input: Model, calibration: FeedSource, opts: Q
   for (const e of training)
     notes.push(`epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, train top-1 ${(100 * e.trainAccuracy).toFixed(2)}%${e.test ? `, test top-1 (fake-quant) ${(100 * e.test.top1).toFixed(2)}%` : ''}, ${e.seconds.toFixed(1)} s`);
   if (training.length) notes.push(`activation scales: ${scales.map((s) => `${s.tensor} ${s.final >= s.initial ? '+' : ''}${((100 * (s.final - s.initial)) / s.initial).toFixed(2)}%`).join(', ')}`);
-  return { model, report: { mode: 'qat', nodes, notes, calibration: { method, tensors: plan.calibrate.length, batches, samples }, training, scales } };
+  return { model, report: { mode: 'qat', nodes, notes, calibration: stats, training, scales } };
 }
 
 const scaleOf = (t: Tensor): number => (t.toArray() as Float32Array)[0]!;
-
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}

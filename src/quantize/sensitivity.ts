@@ -19,9 +19,9 @@ import type { Model } from '../graph/ir.js';
 import { cloneModel, serializeModel } from '../onnx/io.js';
 import { createSession } from '../runtime/session.js';
 import type { CalibrationMethod } from './calibrate.js';
-import { collectRanges, type Feeds, type FeedSource } from './collect.js';
+import type { Feeds, FeedSource } from './collect.js';
 import { planStatic, type Plan } from './plan.js';
-import { applyPlan, prepareStatic, type StaticOptions } from './static.js';
+import { applyPlan, calibrate, prepareStatic, type StaticOptions } from './static.js';
 import { sqnrDb, top1Agreement } from './verify.js';
 
 export interface OutputError {
@@ -121,18 +121,7 @@ export async function analyzeSensitivity(input: Model, calibration: FeedSource, 
   // one calibration for every tensor any unit's plan (or the full plan) reads a range of
   const tensors = new Set(full.calibrate.map((v) => v.name));
   for (const u of units) for (const v of planFor(prep.model, u).calibrate) tensors.add(v.name);
-  const method = opts.method ?? 'minmax';
-  let batches = 0;
-  let samples = 0;
-  const ranges = await collectRanges(prep.model, [...tensors], calibration, {
-    method,
-    percentile: opts.percentile,
-    threads: opts.threads,
-    onBatch: (p) => {
-      if (p.pass === 1) (batches = p.batch), (samples = p.samples);
-      opts.onBatch?.(p);
-    },
-  });
+  const { ranges, stats } = await calibrate(prep.model, [...tensors], calibration, opts);
 
   const ref = await firstOutputs(input, calibration, opts.threads);
   const y = concat(ref.data);
@@ -150,5 +139,5 @@ export async function analyzeSensitivity(input: Model, calibration: FeedSource, 
   }
   rows.sort((a, b) => a.sqnrDb - b.sqnrDb || b.mse - a.mse);
   const notes = unnamed.length ? [`${unnamed.length} quantizable node(s) without a name were not analysed (--exclude cannot name them): ${unnamed.join(', ')}`] : [];
-  return { rows, all: await measure(null), method, batches, samples, notes };
+  return { rows, all: await measure(null), method: stats.method, batches: stats.batches, samples: stats.samples, notes };
 }

@@ -26,12 +26,19 @@ export interface NodeReport {
   reason: string;
 }
 
+export interface CalibrationStats {
+  method: CalibrationMethod;
+  tensors: number;
+  batches: number;
+  samples: number;
+}
+
 export interface QuantizeReport {
   mode: 'static' | 'dynamic' | 'fp16';
   nodes: NodeReport[];
   /** What the preparation passes did or why they left things alone. */
   notes: string[];
-  calibration?: { method: CalibrationMethod; tensors: number; batches: number; samples: number };
+  calibration?: CalibrationStats;
 }
 
 export interface StaticOptions extends Partial<QdqOptions>, PlanOptions {
@@ -52,14 +59,34 @@ export function checkQuantizable(model: Model, exclude: readonly string[] = []):
   if (!hasFloatWeights) throw new LitheError('E_BAD_MODEL', 'the model has no float32 weights to quantize (already quantized or fp16?)');
 }
 
-/** The float model every static plan works on: checked, copied, BatchNorm folded into Conv. */
-export function prepareStatic(input: Model, opts: StaticOptions = {}): { model: Model; notes: string[]; qdq: QdqOptions } {
+/** The float model every static plan works on (static, sensitivity, QAT): checked, copied, BatchNorm folded into Conv. */
+export function prepareStatic(input: Model, opts: StaticOptions = {}, what = 'static quantization'): { model: Model; notes: string[]; qdq: QdqOptions } {
   checkQuantizable(input, opts.exclude);
   const opset = input.opset('') ?? 0;
-  if (opset < 13) throw new LitheError('E_UNSUPPORTED_OP', `static quantization needs opset ≥ 13 (per-channel DequantizeLinear); the model has opset ${opset}`);
+  if (opset < 13) throw new LitheError('E_UNSUPPORTED_OP', `${what} needs opset ≥ 13 (per-channel QuantizeLinear/DequantizeLinear); the model has opset ${opset}`);
   const model = cloneModel(input);
   const prep = new PassManager([foldBatchNorm]).run(model);
   return { model, notes: prep.notes ?? [], qdq: { ...DEFAULT_QDQ, ...stripUndefined(opts) } };
+}
+
+/** Calibrates the tensors `names` of the prepared model (collect.ts): ranges by name, and what the calibration saw. */
+export async function calibrate(
+  model: Model,
+  names: readonly string[],
+  calibration: FeedSource,
+  opts: StaticOptions,
+): Promise<{ ranges: Map<string, Range>; stats: CalibrationStats }> {
+  const stats: CalibrationStats = { method: opts.method ?? 'minmax', tensors: names.length, batches: 0, samples: 0 };
+  const ranges = await collectRanges(model, names, calibration, {
+    method: stats.method,
+    percentile: opts.percentile,
+    threads: opts.threads,
+    onBatch: (p) => {
+      if (p.pass === 1) (stats.batches = p.batch), (stats.samples = p.samples);
+      opts.onBatch?.(p);
+    },
+  });
+  return { ranges, stats };
 }
 
 /** Carries out `plan` on its (prepared) model in place: Q/DQ, int8 weights, shields, DCE. */
@@ -72,22 +99,11 @@ export function applyPlan(model: Model, plan: Plan, ranges: ReadonlyMap<Value, R
 export async function quantizeStatic(input: Model, calibration: FeedSource, opts: StaticOptions = {}): Promise<{ model: Model; report: QuantizeReport }> {
   const { model, notes, qdq: qdqOpts } = prepareStatic(input, opts);
   const plan = planStatic(model, { ...opts, symmetricActivations: qdqOpts.symmetricActivations });
-  const method = opts.method ?? 'minmax';
-  let batches = 0;
-  let samples = 0;
-  const byName = await collectRanges(model, plan.calibrate.map((v) => v.name), calibration, {
-    method,
-    percentile: opts.percentile,
-    threads: opts.threads,
-    onBatch: (p) => {
-      if (p.pass === 1) (batches = p.batch), (samples = p.samples);
-      opts.onBatch?.(p);
-    },
-  });
+  const { ranges: byName, stats } = await calibrate(model, plan.calibrate.map((v) => v.name), calibration, opts);
   const ranges = new Map(plan.calibrate.map((v) => [v, byName.get(v.name)!] as const));
   applyPlan(model, plan, ranges, qdqOpts);
   const nodes = plan.decisions.map((d) => ({ name: d.node.name, opType: d.node.opType, quantized: d.quantized, reason: d.reason }));
-  return { model, report: { mode: 'static', nodes, notes, calibration: { method, tensors: plan.calibrate.length, batches, samples } } };
+  return { model, report: { mode: 'static', nodes, notes, calibration: stats } };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
