@@ -156,6 +156,22 @@ test('compress --max-drop: a step over budget is kept aside, named with its drop
   assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /REJECTED: top-1 drop/);
 });
 
+test('compress structured Taylor step: channels ranked by gradients, fine-tuned with an lr schedule, smaller and loadable', async () => {
+  const out = join(dir, 'taylor');
+  const r = recipe(
+    'taylor.yaml',
+    'steps:\n  - kind: prune\n    structured: true\n    method: taylor\n    taylor-batches: 2\n    sparsity: 0.5\n    finetune-epochs: 1\n    lr-schedule: cosine\n    limit: 500\n',
+  );
+  const res = await compress(modelFile, '--recipe', r, '--data', 'fashion-mnist-mini', '-o', out, '--runs', '3', '--json');
+  assert.equal(res.code, 0, res.err.join('\n'));
+  const s = JSON.parse(res.out) as PipelineSummary;
+  const [input, pruned] = s.stages;
+  assert.equal(pruned!.status, 'accepted');
+  assert.match(pruned!.notes.join('\n'), /structured: 50% of channels removed \(taylor\), 1 epoch fine-tuning on 500 samples/);
+  assert.ok(pruned!.macs < 0.6 * input!.macs, `MACs ${pruned!.macs} vs ${input!.macs}`);
+  assert.equal((await evaluateFile(pruned!.file)).top1, pruned!.top1);
+});
+
 test('compress usage and recipe errors: one line, exit code 2, naming the step and option', async () => {
   const bad = (text: string) => recipe(`bad-${Math.random().toString(36).slice(2)}.yaml`, text);
   const out = join(dir, 'never');

@@ -67,6 +67,8 @@ test('recipe errors name the step (1-based) and the option', () => {
     ['steps:\n  - kind: distill\n    temperature: 0\n', /option 'temperature' must be a number > 0/],
     ['steps:\n  - kind: prune\n    method: threshold\n', /step 1 \(prune\): option 'method' threshold needs option 'threshold'/],
     ['steps:\n  - kind: prune\n    target-macs: 0.5\n', /option 'target-macs' needs 'structured: true'/],
+    ['steps:\n  - kind: prune\n    lr-schedule: cosine\n', /option 'lr-schedule' needs 'finetune-epochs'/],
+    ['steps:\n  - kind: prune\n    structured: true\n    method: random\n', /structured ranks channels by l1, l2 or taylor/],
     ['steps:\n  - kind: quantize\n    mode: dynamic\n    calib-size: 10\n', /step 1 \(quantize\): option 'calib-size' is for mode static, not dynamic/],
     ['steps:\n  - kind: quantize\n    per-channel: true\n    per-tensor: true\n', /'per-channel' and 'per-tensor' exclude each other/],
     ['steps:\n  - kind: prune\n  - kind: prune\n', /step 2 \(prune\): name 'prune' is used by an earlier step/],

@@ -76,6 +76,7 @@ export const STEP_OPTIONS: Readonly<Record<StepKind, Readonly<Record<string, Opt
     'finetune-epochs': { type: 'int', min: 0 },
     batch: { type: 'int', min: 1 },
     lr: { type: 'number', gt: 0 },
+    'lr-schedule': { type: 'choice', values: ['constant', 'cosine', 'onecycle'] },
     limit: { type: 'int', min: 1 },
     'taylor-batches': { type: 'int', min: 1 },
     seed: { type: 'int', min: 0 },
@@ -267,8 +268,9 @@ const CHECKS: Record<StepKind, (o: StepOptions) => string | undefined> = {
     if (method === 'threshold' && !o.has('threshold')) return "option 'method' threshold needs option 'threshold'";
     if (o.has('threshold') && method !== 'threshold') return "option 'threshold' is for method threshold";
     if (o.has('target-macs') && !o.flag('structured')) return "option 'target-macs' needs 'structured: true'";
-    if (o.flag('structured') && !['l1', 'l2'].includes(method))
-      return `option 'method' ${method} is for unstructured pruning; structured ranks channels by l1 or l2`;
+    if (o.flag('structured') && !['l1', 'l2', 'taylor'].includes(method))
+      return `option 'method' ${method} is for unstructured pruning; structured ranks channels by l1, l2 or taylor`;
+    if (o.has('lr-schedule') && !o.has('finetune-epochs')) return "option 'lr-schedule' needs 'finetune-epochs'";
     if (o.flag('structured') && o.str('schedule', 'oneshot') !== 'oneshot') return "option 'schedule' is for unstructured pruning; structured prunes one-shot";
     if (o.has('channel-multiple') && !o.flag('structured')) return "option 'channel-multiple' needs 'structured: true'";
     return undefined;

@@ -10,8 +10,10 @@
 import type { Dataset } from '../data/dataset.js';
 import { permutation } from '../data/rng.js';
 import type { Model } from '../graph/ir.js';
-import { finetune, pruneScheduled, type FinetuneOptions } from '../prune/finetune.js';
+import { channelTaylorScores } from '../prune/channel-taylor.js';
+import { finetune, pruneScheduled, PRUNE_FINETUNE_DEFAULTS, type FinetuneOptions } from '../prune/finetune.js';
 import type { ScheduleName } from '../prune/schedule.js';
+import type { Schedule } from '../train/trainer.js';
 import { pruneChannels } from '../prune/structured.js';
 import { trainingGradients } from '../prune/taylor.js';
 import { sparsityOf, type Method, type SparsityReport } from '../prune/unstructured.js';
@@ -71,8 +73,10 @@ async function finetuneOptions(step: RecipeStep, ctx: StepContext): Promise<Fine
   return {
     train,
     epochs,
-    batch: o.num('batch', 64),
-    lr: o.num('lr', 1e-3),
+    // lithe prune's measured fine-tuning recipe (PRUNE_FINETUNE_DEFAULTS), so a recipe step and the command agree
+    batch: o.num('batch', PRUNE_FINETUNE_DEFAULTS.batch),
+    lr: o.num('lr', PRUNE_FINETUNE_DEFAULTS.lr),
+    schedule: o.str<Schedule>('lr-schedule', PRUNE_FINETUNE_DEFAULTS.schedule),
     seed,
     subset: limit ? permutation(train.size, seed).slice(0, Math.min(limit, train.size)) : undefined,
     onStep: (s) => {
@@ -92,11 +96,14 @@ async function runPrune(step: RecipeStep, model: Model, ctx: StepContext): Promi
   const seed = o.num('seed', 0);
   const ft = await finetuneOptions(step, ctx);
   const tuned = ft ? `, ${ft.epochs} epoch${ft.epochs === 1 ? '' : 's'} fine-tuning${ft.subset ? ` on ${ft.subset.length} samples` : ''}` : ', no fine-tuning';
+  const train = method === 'taylor' ? await ctx.train() : undefined;
+  const gradients = train ? trainingGradients(train, { batches: o.num('taylor-batches', 4), seed }) : undefined;
   if (o.flag('structured')) {
     const r = pruneChannels(model, {
       ratio: sparsity,
       targetMacs: o.num('target-macs'),
-      criterion: method as 'l1' | 'l2',
+      criterion: method as 'l1' | 'l2' | 'taylor',
+      scores: gradients ? await channelTaylorScores(model, gradients) : undefined,
       include,
       exclude,
       channelMultiple: o.num('channel-multiple', 8),
@@ -106,7 +113,6 @@ async function runPrune(step: RecipeStep, model: Model, ctx: StepContext): Promi
     return { model: pruned, notes: [`structured: ${what} removed (${method})${tuned}`], sparsity: sparsityOf(pruned) };
   }
   const schedule = o.str<ScheduleName>('schedule', 'oneshot');
-  const train = method === 'taylor' ? await ctx.train() : undefined;
   const r = await pruneScheduled(model, {
     method,
     sparsity,
@@ -118,7 +124,7 @@ async function runPrune(step: RecipeStep, model: Model, ctx: StepContext): Promi
     schedule,
     steps: o.num('steps', 3),
     finetune: ft,
-    gradients: train ? trainingGradients(train, { batches: o.num('taylor-batches', 4), seed }) : undefined,
+    gradients,
   });
   const target = method === 'threshold' ? `|w| < ${o.num('threshold')}` : pct(sparsity);
   const sp = sparsityOf(r.model, { include, exclude });
