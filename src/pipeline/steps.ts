@@ -161,7 +161,7 @@ async function runQuantize(step: RecipeStep, model: Model, ctx: StepContext): Pr
   }
   const q = r.report.nodes.filter((n) => n.quantized).length;
   const calib = r.report.calibration ? `, calibrated on ${r.report.calibration.samples} samples (${r.report.calibration.method})` : '';
-  const what = mode === 'fp16' ? 'fp16' : `${mode} int8${mode === 'static' ? ' QDQ' : ''}, ${common.perChannel ? 'per-channel' : 'per-tensor'} weights`;
+  const what = mode === 'fp16' ? 'fp16' : `${mode} int8${mode === 'static' ? ' QDQ' : ''}, ${common.perChannel ? 'per-channel' : 'per-tensor'} ${common.reduceRange ? '7-bit (reduce-range)' : '8-bit'} weights`;
   const notes = [`${what}: ${q} node${q === 1 ? '' : 's'} quantized, ${r.report.nodes.length - q} float${calib}`, ...r.report.notes];
   return { model: r.model, notes };
 }
