@@ -125,7 +125,7 @@ test('compress prune → quantize: every stage saved, loadable, and re-measured 
   assert.match(pruned.notes.join(' '), /50% unstructured \(l1, global, oneshot\), 1 epoch fine-tuning on 1000 samples/);
 
   const html = readFileSync(join(out, 'report.html'), 'utf8');
-  for (const needle of ['prune', 'quantize', 'input', 'conv1', 'fc', 'T-shirt/top', 'tiny']) assert.ok(html.includes(needle), `report mentions ${needle}`);
+  for (const needle of ['prune', 'quantize', 'input', 'conv1', 'fc', 'T-shirt/top', 'tiny', 'Quantization sensitivity per layer']) assert.ok(html.includes(needle), `report mentions ${needle}`);
 });
 
 test('compress --max-drop: a step over budget is kept aside, named with its drop, and not used', async () => {

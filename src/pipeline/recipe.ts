@@ -94,6 +94,8 @@ export const STEP_OPTIONS: Readonly<Record<StepKind, Readonly<Record<string, Opt
     'reduce-range': { type: 'boolean' },
     exclude: { type: 'list' },
     'exclude-ops': { type: 'list' },
+    /** static: per-node sensitivity for the report (default true). */
+    sensitivity: { type: 'boolean' },
   },
 };
 
@@ -278,7 +280,7 @@ const CHECKS: Record<StepKind, (o: StepOptions) => string | undefined> = {
   quantize: (o) => {
     if (o.flag('per-channel') && o.flag('per-tensor')) return "options 'per-channel' and 'per-tensor' exclude each other";
     const mode = o.str('mode', 'static');
-    const staticOnly = ['calib-size', 'method', 'percentile', 'weight-type', 'activation-type', 'symmetric-activations'].find((k) => o.has(k));
+    const staticOnly = ['calib-size', 'method', 'percentile', 'weight-type', 'activation-type', 'symmetric-activations', 'sensitivity'].find((k) => o.has(k));
     if (mode !== 'static' && staticOnly) return `option '${staticOnly}' is for mode static, not ${mode}`;
     if (o.has('percentile') && o.str('method', 'minmax') !== 'percentile') return "option 'percentile' needs 'method: percentile'";
     return undefined;

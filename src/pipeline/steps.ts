@@ -21,7 +21,8 @@ import type { CalibrationMethod } from '../quantize/calibrate.js';
 import { calibrationFeeds } from '../quantize/collect.js';
 import { quantizeDynamic } from '../quantize/dynamic.js';
 import { convertFloat16 } from '../quantize/fp16.js';
-import { quantizeStatic, type QuantizeReport } from '../quantize/static.js';
+import { analyzeSensitivity } from '../quantize/sensitivity.js';
+import { quantizeStatic, type QuantizeReport, type StaticOptions } from '../quantize/static.js';
 import type { LayerSensitivity } from '../report/types.js';
 import { Progress } from '../cli/progress.js';
 import { runDistill } from './distill-step.js';
@@ -140,20 +141,26 @@ async function runQuantize(step: RecipeStep, model: Model, ctx: StepContext): Pr
   const mode = o.str('mode', 'static');
   const common = { exclude: o.list('exclude'), excludeOps: o.list('exclude-ops'), perChannel: !o.flag('per-tensor'), reduceRange: o.flag('reduce-range') };
   let r: { model: Model; report: QuantizeReport };
+  let sensitivity: LayerSensitivity[] | undefined;
   if (mode === 'static') {
     const feeds = calibrationFeeds(model, await ctx.train(), o.num('calib-size', 512));
     const method = o.str<CalibrationMethod>('method', 'minmax');
     const bar = new Progress(`${step.name}: calibrate`, (method === 'minmax' ? 1 : 2) * feeds.length, { enabled: ctx.progress, unit: 'batches' });
-    r = await quantizeStatic(model, () => feeds, {
+    const opts: StaticOptions = {
       ...common,
       method,
       percentile: o.num('percentile', 99.999),
       weightType: o.str<'int8' | 'uint8'>('weight-type', 'int8'),
       activationType: o.str<'uint8' | 'int8'>('activation-type', 'uint8'),
       symmetricActivations: o.flag('symmetric-activations'),
-      onBatch: () => bar.tick(),
-    });
+    };
+    r = await quantizeStatic(model, () => feeds, { ...opts, onBatch: () => bar.tick() });
     bar.finish();
+    if (o.values.sensitivity !== false) {
+      // each node quantized alone, SQNR of the model output vs float on the calibration samples (for the report)
+      const s = await analyzeSensitivity(model, () => feeds, opts);
+      sensitivity = s.rows.map((row) => ({ node: row.node, op: row.opType, sqnrDb: row.sqnrDb }));
+    }
   } else if (mode === 'dynamic') {
     r = quantizeDynamic(model, common);
   } else {
@@ -163,6 +170,6 @@ async function runQuantize(step: RecipeStep, model: Model, ctx: StepContext): Pr
   const calib = r.report.calibration ? `, calibrated on ${r.report.calibration.samples} samples (${r.report.calibration.method})` : '';
   const what = mode === 'fp16' ? 'fp16' : `${mode} int8${mode === 'static' ? ' QDQ' : ''}, ${common.perChannel ? 'per-channel' : 'per-tensor'} ${common.reduceRange ? '7-bit (reduce-range)' : '8-bit'} weights`;
   const notes = [`${what}: ${q} node${q === 1 ? '' : 's'} quantized, ${r.report.nodes.length - q} float${calib}`, ...r.report.notes];
-  return { model: r.model, notes };
+  return { model: r.model, notes, sensitivity };
 }
 
