@@ -15,15 +15,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { batches } from '../data/batcher.js';
 import { openDataset, type Dataset } from '../data/dataset.js';
 import type { Model, Value } from '../graph/ir.js';
 import { Tensor } from '../graph/tensor.js';
 import { buildArchitecture } from '../models/index.js';
-import { loadModel, serializeModel } from '../onnx/io.js';
+import { serializeModel } from '../onnx/io.js';
 import { DataType } from '../onnx/proto.js';
 import { PassManager } from '../graph/pass.js';
 import { foldBatchNorm } from '../passes/fold-batchnorm.js';
@@ -38,7 +36,7 @@ import { DEFAULT_QDQ, insertQdq } from './qdq.js';
 import { fakeQuantize, freezeQat, recordFloatWeights } from './qat-graph.js';
 import { quantizeQat } from './qat.js';
 import { quantizeStatic, cloneModel } from './static.js';
-import { fashionBatches, maxAbsDiff, randomizeBatchNorm, runAll } from './testing.js';
+import { fashionBatches, maxAbsDiff, ortOptimizedOps, randomizeBatchNorm, runAll } from './testing.js';
 
 const calib = await fashionBatches(10, 50, 2);
 const evalSet = await fashionBatches(20, 100, 9);
@@ -50,19 +48,6 @@ async function top1(model: Model, ds: Dataset): Promise<number> {
     return (await evaluate(session, batches(ds, { batchSize: 256 }), { numClasses: 10 })).top1;
   } finally {
     await session.release();
-  }
-}
-
-async function ortOps(model: Model): Promise<Map<string, number>> {
-  const dir = mkdtempSync(join(tmpdir(), 'lithe-qat-'));
-  try {
-    const file = join(dir, 'opt.onnx');
-    await (await createSession(model, { optimizedModelFilePath: file, threads: 1, allowSpinning: false })).release();
-    const counts = new Map<string, number>();
-    for (const n of loadModel(file).graph.nodes) counts.set(`${n.domain}:${n.opType}`, (counts.get(`${n.domain}:${n.opType}`) ?? 0) + 1);
-    return counts;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -149,7 +134,7 @@ test('QAT fine-tunes a trained ref-cnn: scales move, int8 in the file, ORT fuses
   assert.equal(w.length, 4);
   for (const v of w) assert.ok(Array.from(v.initializer!.toArray() as Int8Array).every((x) => Math.abs(x) <= 64), `${v.name}: 7-bit int8`);
   assert.ok(serializeModel(qat.model).length / serializeModel(float).length <= 0.27);
-  const ops = await ortOps(qat.model);
+  const ops = await ortOptimizedOps(qat.model);
   assert.equal(ops.get('com.microsoft:QLinearConv'), 2, [...ops].join(' '));
   assert.equal(ops.get('com.microsoft:QGemm'), 2, [...ops].join(' '));
   assert.equal((ops.get(':Conv') ?? 0) + (ops.get(':Gemm') ?? 0), 0, [...ops].join(' '));

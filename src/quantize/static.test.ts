@@ -10,17 +10,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildArchitecture } from '../models/index.js';
 import type { Model } from '../graph/ir.js';
 import { Tensor } from '../graph/tensor.js';
-import { loadModel, serializeModel } from '../onnx/io.js';
+import { serializeModel } from '../onnx/io.js';
 import { DataType } from '../onnx/proto.js';
-import { createSession } from '../runtime/session.js';
 import { quantizeStatic } from './static.js';
-import { fashionBatches, randomizeBatchNorm, runAll, sqnrDb, top1Agreement } from './testing.js';
+import { fashionBatches, randomizeBatchNorm, ortOptimizedOps, runAll, sqnrDb, top1Agreement } from './testing.js';
 import type { HostTensor } from '../runtime/tensors.js';
 
 const calib = await fashionBatches(10, 50, 2); // 100 images, 10 per class
@@ -31,20 +28,6 @@ function teacher(): Model {
   const m = buildArchitecture('teacher', { seed: 5 });
   randomizeBatchNorm(m);
   return m;
-}
-
-/** Op counts of the graph ORT optimized for `model` ("domain:op"). */
-async function ortOptimizedOps(model: Model): Promise<Map<string, number>> {
-  const dir = mkdtempSync(join(tmpdir(), 'lithe-q-'));
-  try {
-    const file = join(dir, 'opt.onnx');
-    await (await createSession(model, { optimizedModelFilePath: file, threads: 1, allowSpinning: false })).release();
-    const counts = new Map<string, number>();
-    for (const n of loadModel(file).graph.nodes) counts.set(`${n.domain}:${n.opType}`, (counts.get(`${n.domain}:${n.opType}`) ?? 0) + 1);
-    return counts;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 /** SQNR and top-1 agreement of q vs float; `exact` runs q unoptimized (ONNX's QDQ semantics, no int8 kernels). */

@@ -3,11 +3,15 @@
  * that are not the identity (builder models start with γ=1, β=0, μ=0, σ²=1, which would make
  * folding trivially right), running a model in ORT; SQNR and top-1 agreement live in verify.ts.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { batches, stratifiedIndices } from '../data/batcher.js';
 import { openDataset } from '../data/dataset.js';
 import { Rng } from '../data/rng.js';
 import type { Model } from '../graph/ir.js';
 import { Tensor } from '../graph/tensor.js';
+import { loadModel } from '../onnx/io.js';
 import { DataType } from '../onnx/proto.js';
 import { createSession, type SessionOptions } from '../runtime/session.js';
 import type { HostTensor } from '../runtime/tensors.js';
@@ -57,4 +61,18 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
+}
+
+/** Op counts of the graph ORT optimized for `model` ("domain:op"). */
+export async function ortOptimizedOps(model: Model): Promise<Map<string, number>> {
+  const dir = mkdtempSync(join(tmpdir(), 'lithe-q-'));
+  try {
+    const file = join(dir, 'opt.onnx');
+    await (await createSession(model, { optimizedModelFilePath: file, threads: 1, allowSpinning: false })).release();
+    const counts = new Map<string, number>();
+    for (const n of loadModel(file).graph.nodes) counts.set(`${n.domain}:${n.opType}`, (counts.get(`${n.domain}:${n.opType}`) ?? 0) + 1);
+    return counts;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
