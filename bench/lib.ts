@@ -81,3 +81,42 @@ export function runChild<T>(script: string, args: readonly string[]): T {
     throw new Error(`${script} ${args.join(' ')}: expected a JSON line, got '${last.slice(0, 200)}'`);
   }
 }
+
+// ---- timing side by side ----------------------------------------------------------------------
+
+/** Process CPU time in ms (user + system, every thread) since `c0`. */
+export function cpuMsSince(c0: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000;
+}
+
+/**
+ * Wall-clock and process CPU ms of one call. On an oversubscribed machine wall time includes
+ * waiting for a core and CPU time does not, so sections report both.
+ */
+export async function timed(fn: () => Promise<unknown>): Promise<{ wallMs: number; cpuMs: number }> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await fn();
+  const wallMs = performance.now() - t0;
+  return { wallMs, cpuMs: cpuMsSince(c0) };
+}
+
+/**
+ * Measures every side once per round, in `sides` order on even rounds and reversed on odd ones
+ * (ABBA), so that drift in machine load (and cache state left by the previous side) hits every
+ * side alike. Returns each side's results in round order; `afterRound` sees them as they grow.
+ */
+export async function alternate<S extends string, T>(
+  sides: readonly S[],
+  rounds: number,
+  measure: (side: S) => Promise<T>,
+  afterRound?: (round: number, results: Record<S, T[]>) => void,
+): Promise<Record<S, T[]>> {
+  const results = Object.fromEntries(sides.map((s) => [s, [] as T[]])) as Record<S, T[]>;
+  for (let r = 0; r < rounds; r++) {
+    for (const side of r % 2 === 0 ? sides : [...sides].reverse()) results[side].push(await measure(side));
+    afterRound?.(r, results);
+  }
+  return results;
+}

@@ -25,7 +25,7 @@ import { buildMobileNetV2 } from '../src/models/index.js';
 import { loadModel } from '../src/onnx/io.js';
 import { pruneChannels } from '../src/prune/structured.js';
 import { benchmark, type LatencyStats } from '../src/runtime/bench.js';
-import { median, REPO_ROOT, round, target, type Benchmark, type BenchContext, type Section } from './lib.js';
+import { alternate, cpuMsSince, median, REPO_ROOT, round, target, type Benchmark, type BenchContext, type Section } from './lib.js';
 
 interface Plan {
   rounds: number;
@@ -46,30 +46,23 @@ const TEACHER_MAX_RATIO = 1 / 1.6;
 const THREADS = 1;
 
 async function sideBySide(dense: Model, pruned: Model, batch: number, runs: number, plan: Plan, ctx: BenchContext, label: string) {
-  const d: LatencyStats[] = [];
-  const p: LatencyStats[] = [];
-  const dCpu: number[] = [];
-  const pCpu: number[] = [];
-  for (let r = 0; r < plan.rounds; r++) {
-    const order = r % 2 === 0 ? ['dense', 'pruned'] : ['pruned', 'dense'];
-    for (const side of order) {
-      const m = side === 'dense' ? dense : pruned;
-      // process CPU time per run, from the end of the first timed run to the end of the last
-      let c0 = process.cpuUsage();
-      let cpu = 0;
-      const onRun = (i: number) => {
-        if (i === 0) c0 = process.cpuUsage();
-        if (i === runs - 1) {
-          const u = process.cpuUsage(c0);
-          cpu = (u.user + u.system) / 1000 / (runs - 1);
-        }
-      };
-      const res = await benchmark(m, { batch, threads: THREADS, runs, warmup: plan.warmup, onRun });
-      (side === 'dense' ? d : p).push(res.latency);
-      (side === 'dense' ? dCpu : pCpu).push(cpu);
-    }
-    ctx.log(`  ${label} round ${r + 1}/${plan.rounds}: dense p50 ${d.at(-1)!.p50Ms.toFixed(2)} ms, pruned p50 ${p.at(-1)!.p50Ms.toFixed(2)} ms`);
-  }
+  const models = { dense, pruned };
+  const measure = async (side: 'dense' | 'pruned') => {
+    // process CPU time per run, from the end of the first timed run to the end of the last
+    let c0 = process.cpuUsage();
+    let cpu = 0;
+    const onRun = (i: number) => {
+      if (i === 0) c0 = process.cpuUsage();
+      if (i === runs - 1) cpu = cpuMsSince(c0) / (runs - 1);
+    };
+    const res = await benchmark(models[side], { batch, threads: THREADS, runs, warmup: plan.warmup, onRun });
+    return { latency: res.latency, cpu };
+  };
+  const t = await alternate(['dense', 'pruned'] as const, plan.rounds, measure, (r, t) =>
+    ctx.log(`  ${label} round ${r + 1}/${plan.rounds}: dense p50 ${t.dense.at(-1)!.latency.p50Ms.toFixed(2)} ms, pruned p50 ${t.pruned.at(-1)!.latency.p50Ms.toFixed(2)} ms`),
+  );
+  const [d, p] = [t.dense.map((x) => x.latency), t.pruned.map((x) => x.latency)];
+  const [dCpu, pCpu] = [t.dense.map((x) => x.cpu), t.pruned.map((x) => x.cpu)];
   const summary = (xs: LatencyStats[]) => ({ minMs: round(median(xs.map((s) => s.minMs))), p50Ms: round(median(xs.map((s) => s.p50Ms))), meanMs: round(median(xs.map((s) => s.meanMs))) });
   const ratio = (stat: 'minMs' | 'p50Ms') => median(p.map((s, i) => s[stat] / d[i]![stat]));
   return {

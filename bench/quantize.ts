@@ -31,7 +31,7 @@ import { calibrationFeeds, type Feeds } from '../src/quantize/collect.js';
 import { quantizeStatic } from '../src/quantize/static.js';
 import { latencyStats, syntheticFeeds, type LatencyStats } from '../src/runtime/bench.js';
 import { createSession, type Session } from '../src/runtime/session.js';
-import { median, REPO_ROOT, round, target, type Benchmark, type BenchContext, type Section } from './lib.js';
+import { alternate, median, REPO_ROOT, round, target, timed, type Benchmark, type BenchContext, type Section } from './lib.js';
 
 interface Plan {
   rounds: number;
@@ -90,17 +90,9 @@ function opCounts(file: string): Record<string, number> {
 /** Wall-clock latency, and the process's CPU time per run (user + system, all threads). */
 async function time(session: Session, feeds: ReturnType<Session['prepare']>, plan: Plan): Promise<{ wall: LatencyStats; cpu: LatencyStats }> {
   for (let i = 0; i < plan.warmup; i++) await session.runPrepared(feeds);
-  const wall = new Array<number>(plan.runs);
-  const cpu = new Array<number>(plan.runs);
-  for (let i = 0; i < plan.runs; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    await session.runPrepared(feeds);
-    wall[i] = performance.now() - t0;
-    const c = process.cpuUsage(c0);
-    cpu[i] = (c.user + c.system) / 1000;
-  }
-  return { wall: latencyStats(wall), cpu: latencyStats(cpu) };
+  const runs = [];
+  for (let i = 0; i < plan.runs; i++) runs.push(await timed(() => session.runPrepared(feeds)));
+  return { wall: latencyStats(runs.map((t) => t.wallMs)), cpu: latencyStats(runs.map((t) => t.cpuMs)) };
 }
 
 async function measure(c: Case, plan: Plan, ctx: BenchContext) {
@@ -117,17 +109,11 @@ async function measure(c: Case, plan: Plan, ctx: BenchContext) {
       kernels[v] = { int8Ops: pick(INT8_OPS), floatComputeOps: pick(FLOAT_COMPUTE_OPS), all };
     }
     const prepared = Object.fromEntries(VARIANTS.map((v) => [v, sessions[v].prepare(feeds)])) as Record<Variant, ReturnType<Session['prepare']>>;
-    const stats: Record<Variant, LatencyStats[]> = { fp32: [], int8: [], int8ReduceRange: [] };
-    const cpu: Record<Variant, LatencyStats[]> = { fp32: [], int8: [], int8ReduceRange: [] };
-    for (let r = 0; r < plan.rounds; r++) {
-      const order = r % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
-      for (const v of order) {
-        const t = await time(sessions[v], prepared[v], plan);
-        stats[v].push(t.wall);
-        cpu[v].push(t.cpu);
-      }
-      ctx.log(`  ${c.name} round ${r + 1}/${plan.rounds}: ${VARIANTS.map((v) => `${v} ${stats[v].at(-1)!.p50Ms.toFixed(2)} ms (cpu ${cpu[v].at(-1)!.p50Ms.toFixed(2)})`).join(', ')}`);
-    }
+    const times = await alternate(VARIANTS, plan.rounds, (v) => time(sessions[v], prepared[v], plan), (r, t) =>
+      ctx.log(`  ${c.name} round ${r + 1}/${plan.rounds}: ${VARIANTS.map((v) => `${v} ${t[v].at(-1)!.wall.p50Ms.toFixed(2)} ms (cpu ${t[v].at(-1)!.cpu.p50Ms.toFixed(2)})`).join(', ')}`),
+    );
+    const column = (k: 'wall' | 'cpu') => Object.fromEntries(VARIANTS.map((v) => [v, times[v].map((t) => t[k])])) as Record<Variant, LatencyStats[]>;
+    const [stats, cpu] = [column('wall'), column('cpu')];
     const perRound = (xs: Record<Variant, LatencyStats[]>, v: Variant, stat: 'p50Ms' | 'minMs') => xs[v].map((s, i) => s[stat] / xs.fp32[i]![stat]);
     const summary = (xs: LatencyStats[]) => ({ p50Ms: round(median(xs.map((s) => s.p50Ms))), minMs: round(median(xs.map((s) => s.minMs))), meanMs: round(median(xs.map((s) => s.meanMs))) });
     return {

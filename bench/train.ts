@@ -24,7 +24,7 @@ import { buildArchitecture } from '../src/models/index.js';
 import { createSession } from '../src/runtime/session.js';
 import { Trainer } from '../src/train/trainer.js';
 import type { OptimizerConfig } from '../src/train/optimizers.js';
-import { median, round, type Benchmark, type BenchContext, type Section } from './lib.js';
+import { alternate, median, round, timed, type Benchmark, type BenchContext, type Section } from './lib.js';
 
 const BATCH = 64;
 
@@ -53,11 +53,6 @@ const CASES: Case[] = [
 ];
 
 const stats = (xs: number[]) => ({ medianMs: round(median(xs)), minMs: round(Math.min(...xs)) });
-/** Process CPU ms (user + system) since `c0`. */
-const cpuMs = (c0: NodeJS.CpuUsage) => {
-  const c = process.cpuUsage(c0);
-  return (c.user + c.system) / 1000;
-};
 
 async function measure(c: Case, plan: Plan, ctx: BenchContext) {
   const train = await openDataset('fashion-mnist', { split: 'train' });
@@ -80,43 +75,23 @@ async function measure(c: Case, plan: Plan, ctx: BenchContext) {
       await trainer.trainStep(nextBatch(), 1e-3);
       await forward.runPrepared(prepared);
     }
-    const steps: number[] = [];
-    const forwards: number[] = [];
-    const perRound: number[] = [];
-    const perRoundMin: number[] = [];
-    const stepsCpu: number[] = [];
-    const forwardsCpu: number[] = [];
-    const perRoundCpu: number[] = [];
-    for (let r = 0; r < plan.rounds; r++) {
-      const s: number[] = [];
-      const f: number[] = [];
-      const sc: number[] = [];
-      const fc: number[] = [];
-      const time = async (fn: () => Promise<unknown>, into: number[], cpu: number[]) => {
-        const c0 = process.cpuUsage();
-        const t0 = performance.now();
-        await fn();
-        into.push(performance.now() - t0);
-        cpu.push(cpuMs(c0));
-      };
-      // Alternate which side goes first, so that neither always follows the other's cache state.
-      const trainSide = async () => {
-        for (let i = 0; i < plan.steps; i++) await time(() => trainer.trainStep(nextBatch(), 1e-3), s, sc);
-      };
-      const forwardSide = async () => {
-        for (let i = 0; i < plan.forwards; i++) await time(() => forward.runPrepared(prepared), f, fc);
-      };
-      for (const side of r % 2 === 0 ? [trainSide, forwardSide] : [forwardSide, trainSide]) await side();
-      steps.push(...s);
-      forwards.push(...f);
-      perRound.push(median(s) / median(f));
-      perRoundMin.push(Math.min(...s) / Math.min(...f));
-      stepsCpu.push(...sc);
-      forwardsCpu.push(...fc);
-      perRoundCpu.push(median(sc) / median(fc));
-      ctx.log(`  ${c.key} round ${r + 1}/${plan.rounds}: step ${median(s).toFixed(2)} ms, forward ${median(f).toFixed(2)} ms (CPU ${median(sc).toFixed(2)} / ${median(fc).toFixed(2)} ms)`);
-    }
-    return { step: stats(steps), forward: stats(forwards), stepCpu: stats(stepsCpu), forwardCpu: stats(forwardsCpu), perRound, perRoundMin, perRoundCpu, dataset: train.source };
+    // Each round: plan.steps training steps and plan.forwards forward runs, each timed (wall and
+    // CPU); which side goes first alternates, so that neither always follows the other's cache state.
+    const sides = { train: { n: plan.steps, run: () => trainer.trainStep(nextBatch(), 1e-3) }, forward: { n: plan.forwards, run: () => forward.runPrepared(prepared) } };
+    const runSide = async (side: keyof typeof sides) => {
+      const out: { wallMs: number; cpuMs: number }[] = [];
+      for (let i = 0; i < sides[side].n; i++) out.push(await timed(sides[side].run));
+      return { wall: out.map((t) => t.wallMs), cpu: out.map((t) => t.cpuMs) };
+    };
+    const t = await alternate(['train', 'forward'] as const, plan.rounds, runSide, (r, t) => {
+      const [s, f] = [t.train.at(-1)!, t.forward.at(-1)!];
+      ctx.log(`  ${c.key} round ${r + 1}/${plan.rounds}: step ${median(s.wall).toFixed(2)} ms, forward ${median(f.wall).toFixed(2)} ms (CPU ${median(s.cpu).toFixed(2)} / ${median(f.cpu).toFixed(2)} ms)`);
+    });
+    const perRound = t.train.map((s, r) => median(s.wall) / median(t.forward[r]!.wall));
+    const perRoundMin = t.train.map((s, r) => Math.min(...s.wall) / Math.min(...t.forward[r]!.wall));
+    const perRoundCpu = t.train.map((s, r) => median(s.cpu) / median(t.forward[r]!.cpu));
+    const all = (side: keyof typeof sides, k: 'wall' | 'cpu') => t[side].flatMap((x) => x[k]);
+    return { step: stats(all('train', 'wall')), forward: stats(all('forward', 'wall')), stepCpu: stats(all('train', 'cpu')), forwardCpu: stats(all('forward', 'cpu')), perRound, perRoundMin, perRoundCpu, dataset: train.source };
   } finally {
     await trainer.close();
     await forward.release();
