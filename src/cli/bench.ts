@@ -1,6 +1,6 @@
 import { loadModel } from '../onnx/io.js';
 import { benchmark } from '../runtime/bench.js';
-import { Progress } from './progress.js';
+import { Progress } from '../report/progress.js';
 import { bytes, table } from './format.js';
 import { choice, flag, int, positionals, str, UsageError, type Command } from './command.js';
 

@@ -20,7 +20,7 @@ import { renderSummary, writeOutputs } from '../pipeline/report.js';
 import { runPipeline, type PipelineOptions } from '../pipeline/run.js';
 import { Trainer } from '../train/trainer.js';
 import { flag, int, positionals, str, type Command, type CommandIO } from './command.js';
-import { Progress } from './progress.js';
+import { Progress } from '../report/progress.js';
 
 /** The bundled teacher, relative to the package root. */
 export const BUNDLED_TEACHER = join('data', 'teacher', 'teacher.onnx');

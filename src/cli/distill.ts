@@ -22,7 +22,8 @@ import { evaluate, type EvalResult } from '../runtime/evaluate.js';
 import { createSession } from '../runtime/session.js';
 import type { Schedule } from '../train/trainer.js';
 import { choice, flag, int, num, str, UsageError, type Command } from './command.js';
-import { Progress, epochReporter } from './progress.js';
+import { Progress } from '../report/progress.js';
+import { epochReporter } from './progress.js';
 import { modelOrArchitecture } from './train.js';
 
 const D = DISTILL_DEFAULTS;

@@ -7,19 +7,19 @@
  * only representative when the split is not sorted by class: Fashion-MNIST (full and bundled)
  * keeps its original mixed order, but an image folder is read class by class.
  *
- * `evaluateOnDataset` is the shared entry point (demo uses it too).
+ * The evaluation itself is runtime/dataset-eval.ts's `evaluateOnDataset`, which prune and the
+ * compress pipeline share.
  */
-import { LitheError } from '../errors.js';
-import type { Model } from '../graph/ir.js';
 import { loadModel } from '../onnx/io.js';
-import { openDataset, type Dataset, type Split } from '../data/dataset.js';
-import { batches, stratifiedIndices } from '../data/batcher.js';
-import { createSession } from '../runtime/session.js';
-import { evaluate, type EvalResult } from '../runtime/evaluate.js';
-import { Progress } from './progress.js';
+import type { Dataset } from '../data/dataset.js';
+import { stratifiedIndices } from '../data/batcher.js';
+import type { EvalResult } from '../runtime/evaluate.js';
+import { evaluateOnDataset, openDatasetFor } from '../runtime/dataset-eval.js';
+import { imageGeometry, modelInput } from '../runtime/model-input.js';
+import { Progress } from '../report/progress.js';
 import { pct, table, thousands } from './format.js';
 import { choice, flag, int, positionals, str, UsageError, type Command, type CommandIO } from './command.js';
-import { describeInput, imageGeometry, modelInput, normalization, NORMALIZE_HELP, NORMALIZE_OPTIONS, type ModelInput, type Normalization } from './run.js';
+import { normalization, NORMALIZE_HELP, NORMALIZE_OPTIONS } from './run.js';
 
 export interface Selection {
   /** Dataset indices to evaluate, or undefined for all. */
@@ -40,46 +40,6 @@ export function selectSamples(ds: Dataset, opts: { limit?: number; perClass?: nu
     return { subset: Uint32Array.from({ length: opts.limit }, (_, i) => i), description: `first ${thousands(opts.limit)} ${of}` };
   }
   return { subset: undefined, description: `all ${thousands(ds.size)}` };
-}
-
-/** The dataset's samples must have the shape the model takes (in the chosen layout). */
-function checkFits(ds: Dataset, input: ModelInput, layout: Normalization['layout'], modelFile: string): void {
-  const [c, h, w] = ds.sampleShape as [number, number, number];
-  const sample = layout === 'nhwc' ? [h, w, c] : [c, h, w];
-  const shape = input.shape;
-  const fits = !shape || (shape.length === 4 && shape.slice(1).every((d, i) => typeof d !== 'number' || d < 0 || d === sample[i]));
-  if (!fits) throw new LitheError('E_BAD_INPUT', `${ds.name}: samples are ${layout} [${sample.join(',')}], which does not fit input ${describeInput(input)} of ${modelFile}`);
-}
-
-export interface DatasetEvalOptions extends Normalization {
-  batch: number;
-  subset?: Uint32Array;
-  onBatch?: (n: number) => void;
-}
-
-/** Evaluates a model (IR) on a dataset in one fresh onnxruntime session. */
-export async function evaluateOnDataset(model: Model, modelFile: string, ds: Dataset, opts: DatasetEvalOptions): Promise<EvalResult> {
-  const input = modelInput(model, modelFile);
-  checkFits(ds, input, opts.layout, modelFile);
-  const count = opts.subset ? opts.subset.length : ds.size;
-  let batchSize = opts.batch;
-  const fixed = input.shape?.[0];
-  if (typeof fixed === 'number' && fixed > 0) {
-    // A fixed batch dim takes exactly that many samples per run; a short last batch would not fit.
-    if (count % fixed !== 0) throw new LitheError('E_BAD_INPUT', `${modelFile}: input "${input.name}" has a fixed batch of ${fixed}; evaluate a multiple of ${fixed} samples (--limit)`);
-    batchSize = fixed;
-  }
-  const classes = model.graph.outputs[0]?.shape?.at(-1);
-  if (typeof classes === 'number' && classes !== ds.classes.length) {
-    throw new LitheError('E_BAD_INPUT', `${modelFile}: output "${model.graph.outputs[0]!.name}" has ${classes} classes, but ${ds.name} has ${ds.classes.length}`);
-  }
-  const session = await createSession(model, { label: modelFile });
-  try {
-    const data = batches(ds, { batchSize, subset: opts.subset, layout: opts.layout, scale: opts.scale, mean: opts.mean, std: opts.std });
-    return await evaluate(session, data, { numClasses: ds.classes.length, inputName: input.name, onBatch: opts.onBatch });
-  } finally {
-    await session.release();
-  }
 }
 
 /** Everything an eval reports, as plain data (the --json output). */
@@ -106,12 +66,6 @@ function renderEval(rep: ReturnType<typeof evalReport>, out: (line: string) => v
   out('');
   out('confusion matrix (rows: true class, columns: predicted class)');
   out(table([['', ...rep.confusion.map((_, i) => String(i))], ...rep.confusion.map((row, t) => [String(t), ...row])]));
-}
-
-/** Opens `spec`, sizing image folders to the model's input. */
-export async function openDatasetFor(spec: string, split: Split, input: ModelInput): Promise<Dataset> {
-  const g = imageGeometry(input.shape);
-  return openDataset(spec, { split, imageSize: g.size, channels: g.channels });
 }
 
 export const evalCommand: Command = {

@@ -3,7 +3,7 @@ import { loadModel } from '../onnx/io.js';
 import { dtypeName } from '../graph/tensor.js';
 import type { Value } from '../graph/ir.js';
 import { bytes, pct, si, table, thousands } from './format.js';
-import { diskSize } from './model-file.js';
+import { diskSize } from '../onnx/disk-size.js';
 import { flag, int, positionals, type Command } from './command.js';
 
 function describeValue(v: Value) {

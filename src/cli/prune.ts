@@ -19,11 +19,12 @@ import { channelTaylorScores } from '../prune/channel-taylor.js';
 import { trainingGradients } from '../prune/taylor.js';
 import { METHODS, sparsityOf, type SparsityReport } from '../prune/unstructured.js';
 import { choice, flag, int, num, positionals, str, UsageError, type Command, type CommandIO, type Parsed } from './command.js';
-import { evaluateOnDataset, openDatasetFor } from './eval.js';
+import { evaluateOnDataset, openDatasetFor } from '../runtime/dataset-eval.js';
 import { bytes, pct, si, table, thousands } from './format.js';
-import { diskSize } from './model-file.js';
-import { Progress } from './progress.js';
-import { imageGeometry, modelInput, normalization, NORMALIZE_HELP, NORMALIZE_OPTIONS } from './run.js';
+import { diskSize } from '../onnx/disk-size.js';
+import { Progress } from '../report/progress.js';
+import { imageGeometry, modelInput } from '../runtime/model-input.js';
+import { normalization, NORMALIZE_HELP, NORMALIZE_OPTIONS } from './run.js';
 
 const list = (p: Parsed, name: string): string[] => (str(p, name) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 

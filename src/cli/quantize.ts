@@ -17,8 +17,8 @@ import { DataType } from '../onnx/proto.js';
 import { verifyQuantized, type VerifyResult } from '../quantize/verify.js';
 import { choice, flag, int, num, positionals, str, UsageError, type Command, type Parsed } from './command.js';
 import { bytes, pct, table } from './format.js';
-import { diskSize } from './model-file.js';
-import { Progress } from './progress.js';
+import { diskSize } from '../onnx/disk-size.js';
+import { Progress } from '../report/progress.js';
 
 const MODES = ['static', 'dynamic', 'fp16', 'qat'] as const;
 const METHODS = ['minmax', 'percentile', 'entropy', 'mse'] as const;

@@ -9,7 +9,8 @@ import { loadModel, saveModel } from '../onnx/io.js';
 import { DataType } from '../onnx/proto.js';
 import { FASHION_MNIST_CLASSES, sampleAt } from '../data/dataset.js';
 import { createSession } from '../runtime/session.js';
-import { imageGeometry, softmax, topK } from './run.js';
+import { imageGeometry } from '../runtime/model-input.js';
+import { softmax, topK } from './run.js';
 import { argmax, assertErrors, centroidFixture, centroidScores, lithe, litheJson, tempDir, writeNpy, type ErrorCase } from './fixtures.test.js';
 
 const dir = tempDir();

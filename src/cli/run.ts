@@ -6,62 +6,20 @@
  *
  * Each INPUT file is one run (it may hold a batch: an .npy of [B,…] gives B results). What the
  * model's input shape says fills the image defaults: [N,1,28,28] means grayscale, 28×28, NCHW.
- * Also exports the input-shape helpers that `eval` shares.
+ * Also exports the normalisation flags that `eval` and `prune` share.
  */
 import { readFileSync } from 'node:fs';
 import { LitheError } from '../errors.js';
-import type { Dim, Model } from '../graph/ir.js';
+import type { Dim } from '../graph/ir.js';
 import { dtypeName, type TensorArray } from '../graph/tensor.js';
-import { formatShape } from '../graph/dims.js';
 import { loadModel } from '../onnx/io.js';
 import { DataType } from '../onnx/proto.js';
 import { FASHION_MNIST_CLASSES } from '../data/dataset.js';
-import type { Layout } from '../data/image.js';
 import { readInputFile, type InputTensor } from '../data/input.js';
 import { createSession } from '../runtime/session.js';
+import { describeInput, imageGeometry, modelInput, type ImageGeometry, type ModelInput, type Normalization } from '../runtime/model-input.js';
 import { table } from './format.js';
 import { choice, flag, int, num, nums, positionals, str, UsageError, type Command, type Options, type Parsed } from './command.js';
-
-// ---- the model's input, and what its shape implies ------------------------------------------
-
-export interface ModelInput {
-  name: string;
-  dtype: DataType;
-  shape: Dim[] | undefined;
-}
-
-/** The one graph input that is not an initializer; lithe run/eval feed single-input models. */
-export function modelInput(model: Model, file: string): ModelInput {
-  const inputs = model.graph.inputs.filter((v) => !v.initializer);
-  if (inputs.length !== 1) {
-    const names = inputs.map((v) => `"${v.name}"`).join(', ');
-    throw new LitheError('E_BAD_INPUT', `${file}: lithe feeds models with exactly one input; this one has ${inputs.length}${names ? ` (${names})` : ''}`);
-  }
-  const v = inputs[0]!;
-  return { name: v.name, dtype: v.dtype ?? DataType.FLOAT, shape: v.shape };
-}
-
-export function describeInput(i: ModelInput): string {
-  return `"${i.name}" ${dtypeName(i.dtype)}${formatShape(i.shape)}`;
-}
-
-export interface ImageGeometry {
-  layout: Layout;
-  channels?: 1 | 3;
-  size?: [number, number];
-}
-
-/** Layout, channels and size read off a rank-4 input shape: [N,C,H,W] with C ∈ {1,3}, else [N,H,W,C]. */
-export function imageGeometry(shape: readonly Dim[] | undefined): ImageGeometry {
-  if (!shape || shape.length !== 4) return { layout: 'nchw' };
-  const known = (d: Dim): d is number => typeof d === 'number' && d > 0;
-  const isChannels = (d: Dim): d is 1 | 3 => d === 1 || d === 3;
-  const [, a, b, c] = shape as [Dim, Dim, Dim, Dim];
-  const hw = (h: Dim, w: Dim): [number, number] | undefined => (known(h) && known(w) ? [h, w] : undefined);
-  if (isChannels(a)) return { layout: 'nchw', channels: a, size: hw(b, c) };
-  if (isChannels(c)) return { layout: 'nhwc', channels: c, size: hw(a, b) };
-  return { layout: 'nchw' };
-}
 
 // ---- normalisation flags, shared with eval -------------------------------------------------
 
@@ -76,13 +34,6 @@ export const NORMALIZE_HELP = `  --scale S        multiply 0-255 pixels by S fir
   --mean M[,M,M]   subtract per channel (after scaling), e.g. 0.485,0.456,0.406 (default 0)
   --std S[,S,S]    divide per channel (after the mean), e.g. 0.229,0.224,0.225 (default 1)
   --layout L       nchw or nhwc (default: read from the model's input shape)`;
-
-export interface Normalization {
-  layout: Layout;
-  scale?: number;
-  mean?: number[];
-  std?: number[];
-}
 
 export function normalization(args: Parsed, geometry: ImageGeometry): Normalization {
   return {

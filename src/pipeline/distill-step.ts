@@ -12,7 +12,7 @@ import type { Model } from '../graph/ir.js';
 import { ARCHITECTURES, buildArchitecture } from '../models/index.js';
 import { loadModel } from '../onnx/io.js';
 import type { Schedule } from '../train/trainer.js';
-import { Progress } from '../cli/progress.js';
+import { Progress } from '../report/progress.js';
 import type { RecipeStep } from './recipe.js';
 import type { StepContext, StepResult } from './steps.js';
 

@@ -12,10 +12,10 @@ import type { Dataset } from '../data/dataset.js';
 import type { Model } from '../graph/ir.js';
 import { loadModel } from '../onnx/io.js';
 import { benchmark } from '../runtime/bench.js';
-import { evaluateOnDataset } from '../cli/eval.js';
-import { diskSize } from '../cli/model-file.js';
-import { Progress } from '../cli/progress.js';
-import { imageGeometry, modelInput } from '../cli/run.js';
+import { evaluateOnDataset } from '../runtime/dataset-eval.js';
+import { diskSize } from '../onnx/disk-size.js';
+import { Progress } from '../report/progress.js';
+import { imageGeometry, modelInput } from '../runtime/model-input.js';
 
 export interface Measurement {
   params: number;

@@ -24,7 +24,7 @@ import { convertFloat16 } from '../quantize/fp16.js';
 import { analyzeSensitivity } from '../quantize/sensitivity.js';
 import { quantizeStatic, type QuantizeReport, type StaticOptions } from '../quantize/static.js';
 import type { LayerSensitivity } from '../report/types.js';
-import { Progress } from '../cli/progress.js';
+import { Progress } from '../report/progress.js';
 import { runDistill } from './distill-step.js';
 import type { RecipeStep } from './recipe.js';
 

@@ -15,7 +15,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { batches } from '../data/batcher.js';
 import { openDataset, type Dataset } from '../data/dataset.js';
 import type { Model, Value } from '../graph/ir.js';

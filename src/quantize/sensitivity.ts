@@ -19,7 +19,7 @@ import type { Model } from '../graph/ir.js';
 import { cloneModel, serializeModel } from '../onnx/io.js';
 import { createSession } from '../runtime/session.js';
 import type { CalibrationMethod } from './calibrate.js';
-import type { Feeds, FeedSource } from './collect.js';
+import type { FeedSource } from './collect.js';
 import { planStatic, type Plan } from './plan.js';
 import { applyPlan, calibrate, prepareStatic, type StaticOptions } from './static.js';
 import { sqnrDb, top1Agreement } from './verify.js';

@@ -10,7 +10,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { buildArchitecture } from '../models/index.js';
 import type { Model } from '../graph/ir.js';
 import { Tensor } from '../graph/tensor.js';
