@@ -173,13 +173,18 @@ Examples:
       const calibError = (e: unknown) => {
         throw e instanceof LitheError && e.code === 'E_BAD_INPUT' ? new LitheError('E_BAD_INPUT', `--calib ${calib}: ${e.message}`) : e;
       };
-      result = await quantizeStatic(input, () => feeds, staticOpts).catch(calibError);
-      progress.finish();
       if (reportFile || maxDrop !== undefined) {
-        const units = new Progress('sensitivity', result.report.nodes.filter((n) => n.quantized && n.opType !== 'Relu' && n.opType !== 'Clip').length, { enabled: io.isTTY && !json, unit: 'nodes' });
-        sensitivity = await analyzeSensitivity(input, () => feeds, { ...staticOpts, onBatch: undefined, onUnit: () => units.tick() }).catch(calibError);
-        units.finish();
+        // the analysis calibrates every tensor any plan needs, once; the runs below reuse its ranges
+        let units: Progress | undefined;
+        const onUnit = (_done: number, total: number) => {
+          if (!units) (progress.finish(), (units = new Progress('sensitivity', total, { enabled: io.isTTY && !json, unit: 'nodes' })));
+          units.tick();
+        };
+        sensitivity = await analyzeSensitivity(input, () => feeds, { ...staticOpts, onUnit }).catch(calibError);
+        units?.finish();
       }
+      result = await quantizeStatic(input, () => feeds, { ...staticOpts, calibration: sensitivity?.calibration }).catch(calibError);
+      progress.finish();
       if (maxDrop !== undefined) {
         if (!json) io.err(`lithe: searching for a mixed-precision model within ${maxDrop} pp of float on ${evalSpec} …`);
         mixed = await quantizeMixedPrecision(input, () => feeds, {
@@ -188,6 +193,7 @@ Examples:
           maxDropPp: maxDrop,
           accuracy: accuracy!,
           sensitivity,
+          calibration: sensitivity!.calibration,
           onStep: (s) => {
             if (!json) io.err(`  ${s.excluded ? `${s.excluded.node} → float` : 'all int8'}: top-1 ${pct(s.top1)} (drop ${s.dropPp.toFixed(2)} pp)`);
           },
@@ -235,7 +241,7 @@ Examples:
       mixedPrecision: mixed && { maxDropPp: mixed.maxDropPp, met: mixed.met, excluded: mixed.excluded, steps: mixed.steps },
       qat: result.report.mode === 'qat' ? { training: result.report.training, scales: result.report.scales } : undefined,
     };
-    if (reportFile) writeJsonAtomically(reportFile, { ...summary, sensitivity });
+    if (reportFile) writeJsonAtomically(reportFile, { ...summary, sensitivity: sensitivity && { ...sensitivity, calibration: undefined } });
     if (json) {
       io.out(JSON.stringify(summary, null, 2));
       return;

@@ -22,7 +22,7 @@ import { calibrationFeeds } from '../quantize/collect.js';
 import { quantizeDynamic } from '../quantize/dynamic.js';
 import { convertFloat16 } from '../quantize/fp16.js';
 import { analyzeSensitivity } from '../quantize/sensitivity.js';
-import { quantizeStatic, type QuantizeReport, type StaticOptions } from '../quantize/static.js';
+import { quantizeStatic, type Calibration, type QuantizeReport, type StaticOptions } from '../quantize/static.js';
 import type { LayerSensitivity } from '../report/types.js';
 import { Progress } from '../report/progress.js';
 import { runDistill } from './distill-step.js';
@@ -154,13 +154,16 @@ async function runQuantize(step: RecipeStep, model: Model, ctx: StepContext): Pr
       activationType: o.str<'uint8' | 'int8'>('activation-type', 'uint8'),
       symmetricActivations: o.flag('symmetric-activations'),
     };
-    r = await quantizeStatic(model, () => feeds, { ...opts, onBatch: () => bar.tick() });
-    bar.finish();
+    let calibration: Calibration | undefined;
     if (o.values.sensitivity !== false) {
-      // each node quantized alone, SQNR of the model output vs float on the calibration samples (for the report)
-      const s = await analyzeSensitivity(model, () => feeds, opts);
+      // each node quantized alone, SQNR of the model output vs float on the calibration samples (for
+      // the report); it calibrates every tensor the full plan needs too, so quantizeStatic reuses it
+      const s = await analyzeSensitivity(model, () => feeds, { ...opts, onBatch: () => bar.tick() });
       sensitivity = s.rows.map((row) => ({ node: row.node, op: row.opType, sqnrDb: row.sqnrDb }));
+      calibration = s.calibration;
     }
+    r = await quantizeStatic(model, () => feeds, { ...opts, calibration, onBatch: () => bar.tick() });
+    bar.finish();
   } else if (mode === 'dynamic') {
     r = quantizeDynamic(model, common);
   } else {

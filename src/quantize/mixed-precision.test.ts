@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stratifiedIndices } from '../data/batcher.js';
 import { openDataset } from '../data/dataset.js';
-import { loadModel } from '../onnx/io.js';
+import { loadModel, serializeModel } from '../onnx/io.js';
 import { calibrationFeeds } from './collect.js';
 import { datasetAccuracy, quantizeMixedPrecision } from './mixed-precision.js';
 import { quantizeStatic } from './static.js';
@@ -35,7 +35,9 @@ test('budget 0 pp: greedy in sensitivity order, stops at the first model within 
     assert.match(r.report.nodes.find((n) => n.name === e.node)!.reason, /^returned to float by --max-drop: lowest SQNR/);
     assert.equal(r.report.nodes.find((n) => n.name === e.node)!.quantized, false);
   }
+  // the search reused the sensitivity's ranges; a fresh run with its exclusions is the same model
   const again = await quantizeStatic(teacher, source, { threads: 1, exclude: r.excluded.map((e) => e.node) });
+  assert.deepEqual(Buffer.from(serializeModel(again.model)), Buffer.from(serializeModel(r.model)));
   assert.equal(await accuracy(again.model, 'check'), r.top1);
   assert.ok(Math.abs(r.dropPp - (r.floatTop1 - r.top1) * 100) < 1e-12);
 });
@@ -51,7 +53,8 @@ test('an impossible budget sends every ranked unit back to float, in order, and 
     threads: 1,
     maxDropPp: -100,
     accuracy,
-    sensitivity: { rows, all, method: 'minmax', batches: 2, samples: 128, notes: [] },
+    // no ranges: every step calibrates what it needs
+    sensitivity: { rows, all, method: 'minmax', batches: 2, samples: 128, notes: [], calibration: { ranges: new Map(), stats: { method: 'minmax', tensors: 0, batches: 0, samples: 0 } } },
     onStep: (s) => steps.push(s.excluded?.node ?? 'int8'),
   });
   assert.deepEqual(steps, ['int8', 'features.10', 'classifier.4']);

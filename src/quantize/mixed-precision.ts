@@ -57,13 +57,15 @@ const EPS_PP = 1e-9;
 export async function quantizeMixedPrecision(input: Model, calibration: FeedSource, opts: MixedPrecisionOptions): Promise<MixedPrecisionResult> {
   const { accuracy, maxDropPp, onStep, ...staticOpts } = opts;
   const sensitivity = opts.sensitivity ?? (await analyzeSensitivity(input, calibration, staticOpts));
+  // every step's plan reads ranges the sensitivity analysis measured: no step calibrates again
+  const calibrated = staticOpts.calibration ?? sensitivity.calibration;
   const floatTop1 = await accuracy(input, 'float model');
   const exclude = [...(opts.exclude ?? [])];
   const steps: MixedPrecisionStep[] = [];
   const excluded: MixedPrecisionResult['excluded'] = [];
   const queue = sensitivity.rows.filter((r) => !exclude.includes(r.node));
   const step = async (row: (typeof queue)[number] | null) => {
-    const q = await quantizeStatic(input, calibration, { ...staticOpts, exclude, onBatch: undefined });
+    const q = await quantizeStatic(input, calibration, { ...staticOpts, exclude, onBatch: undefined, calibration: calibrated });
     const top1 = await accuracy(q.model, row ? `without ${row.node}` : 'int8 model');
     const s: MixedPrecisionStep = { excluded: row && { node: row.node, opType: row.opType, sqnrDb: row.sqnrDb, mse: row.mse }, top1, dropPp: (floatTop1 - top1) * 100 };
     steps.push(s);

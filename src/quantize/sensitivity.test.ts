@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadModel } from '../onnx/io.js';
+import { loadModel, serializeModel } from '../onnx/io.js';
 import { quantizeStatic } from './static.js';
 import { analyzeSensitivity, outputError } from './sensitivity.js';
 import { fashionBatches, runAll } from './testing.js';
@@ -46,6 +46,21 @@ test('teacher: one row per quantized unit, most sensitive first, each equal to q
   assert.ok(Math.abs(alone.mse - most.mse) <= 1e-9 * Math.max(1, most.mse));
   const all = await check([]);
   assert.ok(Math.abs(all.sqnrDb - r.all.sqnrDb) < 1e-6);
+});
+
+test('quantizeStatic with the ranges sensitivity measured runs no calibration and gives the same bytes (minmax, entropy)', async () => {
+  for (const method of ['minmax', 'entropy'] as const) {
+    const r = await analyzeSensitivity(teacher, source, { ...opts, method });
+    const fresh = await quantizeStatic(teacher, source, { ...opts, method });
+    let passes = 0;
+    const counted = () => (passes++, source());
+    const reused = await quantizeStatic(teacher, counted, { ...opts, method, calibration: r.calibration });
+    assert.equal(passes, 0, method);
+    assert.deepEqual(Buffer.from(serializeModel(reused.model)), Buffer.from(serializeModel(fresh.model)), method);
+    assert.deepEqual(reused.report.calibration, fresh.report.calibration, method);
+  }
+  const r = await analyzeSensitivity(teacher, source, opts);
+  await assert.rejects(quantizeStatic(teacher, source, { ...opts, method: 'entropy', calibration: r.calibration }), /measured with minmax reused for entropy/);
 });
 
 test('an unknown --exclude name is an error before any work', async () => {

@@ -21,7 +21,7 @@ import { createSession } from '../runtime/session.js';
 import type { CalibrationMethod } from './calibrate.js';
 import type { FeedSource } from './collect.js';
 import { planStatic, type Plan } from './plan.js';
-import { applyPlan, calibrate, prepareStatic, type StaticOptions } from './static.js';
+import { applyPlan, calibrate, prepareStatic, type Calibration, type StaticOptions } from './static.js';
 import { sqnrDb, top1Agreement } from './verify.js';
 
 export interface OutputError {
@@ -48,6 +48,12 @@ export interface SensitivityResult {
   batches: number;
   samples: number;
   notes: string[];
+  /**
+   * The ranges measured for every tensor any unit's plan or the full plan needs: pass them as
+   * `calibration` to quantizeStatic (or mixed precision) on the same data to skip calibrating again.
+   * Not part of the report.
+   */
+  calibration: Calibration;
 }
 
 export interface SensitivityOptions extends StaticOptions {
@@ -121,7 +127,8 @@ export async function analyzeSensitivity(input: Model, calibration: FeedSource, 
   // one calibration for every tensor any unit's plan (or the full plan) reads a range of
   const tensors = new Set(full.calibrate.map((v) => v.name));
   for (const u of units) for (const v of planFor(prep.model, u).calibrate) tensors.add(v.name);
-  const { ranges, stats } = await calibrate(prep.model, [...tensors], calibration, opts);
+  const calibrated = await calibrate(prep.model, [...tensors], calibration, opts);
+  const { ranges, stats } = calibrated;
 
   const ref = await firstOutputs(input, calibration, opts.threads);
   const y = concat(ref.data);
@@ -139,5 +146,5 @@ export async function analyzeSensitivity(input: Model, calibration: FeedSource, 
   }
   rows.sort((a, b) => a.sqnrDb - b.sqnrDb || b.mse - a.mse);
   const notes = unnamed.length ? [`${unnamed.length} quantizable node(s) without a name were not analysed (--exclude cannot name them): ${unnamed.join(', ')}`] : [];
-  return { rows, all: await measure(null), method: stats.method, batches: stats.batches, samples: stats.samples, notes };
+  return { rows, all: await measure(null), method: stats.method, batches: stats.batches, samples: stats.samples, notes, calibration: calibrated };
 }

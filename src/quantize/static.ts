@@ -41,11 +41,23 @@ export interface QuantizeReport {
   calibration?: CalibrationStats;
 }
 
+/** Ranges measured on some calibration data, by tensor name, and what that calibration saw. */
+export interface Calibration {
+  ranges: ReadonlyMap<string, Range>;
+  stats: CalibrationStats;
+}
+
 export interface StaticOptions extends Partial<QdqOptions>, PlanOptions {
   method?: CalibrationMethod;
   percentile?: number;
   onBatch?: (p: CalibrationProgress) => void;
   threads?: number;
+  /**
+   * Ranges already measured with the same method on the same calibration data (sensitivity
+   * analysis measures a superset): tensors found there are not measured again. Each tensor's range
+   * depends on its own values only, so a reused range is the one a fresh run would measure.
+   */
+  calibration?: Calibration;
 }
 
 /** A deep copy through the serializer, so that the caller's model is never touched. */
@@ -69,15 +81,18 @@ export function prepareStatic(input: Model, opts: StaticOptions = {}, what = 'st
   return { model, notes: prep.notes ?? [], qdq: { ...DEFAULT_QDQ, ...stripUndefined(opts) } };
 }
 
-/** Calibrates the tensors `names` of the prepared model (collect.ts): ranges by name, and what the calibration saw. */
-export async function calibrate(
-  model: Model,
-  names: readonly string[],
-  calibration: FeedSource,
-  opts: StaticOptions,
-): Promise<{ ranges: Map<string, Range>; stats: CalibrationStats }> {
-  const stats: CalibrationStats = { method: opts.method ?? 'minmax', tensors: names.length, batches: 0, samples: 0 };
-  const ranges = await collectRanges(model, names, calibration, {
+/**
+ * Calibrates the tensors `names` of the prepared model (collect.ts): ranges by name, and what the
+ * calibration saw. Ranges in `opts.calibration` are reused; the data is run only for the rest.
+ */
+export async function calibrate(model: Model, names: readonly string[], calibration: FeedSource, opts: StaticOptions): Promise<Calibration> {
+  const method = opts.method ?? 'minmax';
+  const known = opts.calibration;
+  if (known && known.stats.method !== method) throw new Error(`calibration: ranges measured with ${known.stats.method} reused for ${method}`);
+  const missing = names.filter((n) => !known?.ranges.has(n));
+  if (known && missing.length === 0) return { ranges: known.ranges, stats: { ...known.stats, tensors: names.length } };
+  const stats: CalibrationStats = { method, tensors: names.length, batches: 0, samples: 0 };
+  const measured = await collectRanges(model, missing, calibration, {
     method: stats.method,
     percentile: opts.percentile,
     threads: opts.threads,
@@ -86,7 +101,7 @@ export async function calibrate(
       opts.onBatch?.(p);
     },
   });
-  return { ranges, stats };
+  return { ranges: new Map([...(known?.ranges ?? []), ...measured]), stats };
 }
 
 /** Carries out `plan` on its (prepared) model in place: Q/DQ, int8 weights, shields, DCE. */
