@@ -15,7 +15,7 @@ import { outputDifference } from '../onnx/testing.js';
 import { DataType } from '../onnx/proto.js';
 import { createSession } from '../runtime/session.js';
 import type { HostTensor } from '../runtime/tensors.js';
-import { lithe, tempDir } from './fixtures.test.js';
+import { lithe, tempDir } from './testing.js';
 
 const snapshot = (...files: string[]) => files.map((f) => ({ f, bytes: readFileSync(f), mtime: statSync(f).mtimeMs }));
 function assertUnchanged(before: ReturnType<typeof snapshot>): void {

@@ -11,7 +11,7 @@ import { captureIO, main } from './main.js';
 import { BUNDLED_TEACHER } from './demo.js';
 import type { evalReport } from './eval.js';
 import { DISTILL_DEFAULTS } from '../distill/distill.js';
-import { tempDir } from './fixtures.test.js';
+import { tempDir } from './testing.js';
 
 const hasTeacher = existsSync(join(packageRoot(), BUNDLED_TEACHER));
 

@@ -7,10 +7,9 @@ import { GraphBuilder } from '../graph/builder.js';
 import { buildArchitecture } from '../models/index.js';
 import { DataType } from '../onnx/proto.js';
 import { loadModel, saveModel } from '../onnx/io.js';
-import { parse } from './command.js';
 import { distillCommand } from './distill.js';
 import { LitheError } from '../errors.js';
-import { captureIO } from './main.js';
+import { runCommand } from './testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lithe-distill-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,11 +21,7 @@ const save = (name: string, m = buildArchitecture(name)) => {
 const teacher = save('ref-cnn');
 const out = join(dir, 'out.onnx');
 
-async function distill(argv: string[]) {
-  const io = captureIO();
-  await distillCommand.run(parse(distillCommand, argv), io);
-  return io;
-}
+const distill = (argv: string[]) => runCommand(distillCommand, argv);
 
 test('lithe distill --json on the bundled subset: per-epoch records, a summary measured on the written file', async () => {
   const io = await distill(['--teacher', teacher, '--student', 'student', '--data', 'fashion-mnist-mini', '--epochs', '1', '--limit', '256', '--threads', '1', '-o', out, '--json']);

@@ -9,7 +9,7 @@ import { DataType } from '../onnx/proto.js';
 import { SYSTEM_FASHION_MNIST_DIR, sampleAt, type Dataset } from '../data/dataset.js';
 import { stratifiedIndices } from '../data/batcher.js';
 import type { evalReport } from './eval.js';
-import { argmax, assertErrors, centroidFixture, centroidScores, lithe, litheJson, tempDir, type Centroids, type ErrorCase } from './fixtures.test.js';
+import { argmax, assertErrors, centroidFixture, centroidScores, lithe, litheJson, tempDir, type Centroids, type ErrorCase } from './testing.js';
 
 type Report = ReturnType<typeof evalReport>;
 const dir = tempDir();

@@ -5,7 +5,7 @@ import { EXIT_CODES } from '../errors.js';
 import { buildArchitecture } from '../models/index.js';
 import { saveModel } from '../onnx/io.js';
 import { captureIO, commands, main } from './main.js';
-import { tempDir } from './fixtures.test.js';
+import { tempDir } from './testing.js';
 
 test('lithe --help lists every command and the exit codes; no command is a usage error', async () => {
   const io = captureIO();

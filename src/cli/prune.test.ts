@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { buildArchitecture } from '../models/index.js';
 import { loadModel, saveModel } from '../onnx/io.js';
-import { parse } from './command.js';
-import { captureIO } from './main.js';
+import { runCommand } from './testing.js';
 import { pruneCommand } from './prune.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lithe-prune-'));
@@ -17,8 +16,7 @@ const save = (arch: string) => {
   return f;
 };
 async function prune(argv: string[]) {
-  const io = captureIO();
-  await pruneCommand.run(parse(pruneCommand, argv), io);
+  const io = await runCommand(pruneCommand, argv);
   return { io, json: io.stdout.length === 1 ? JSON.parse(io.stdout[0]!) : undefined };
 }
 

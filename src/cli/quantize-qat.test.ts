@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { buildArchitecture } from '../models/index.js';
 import { loadModel, saveModel } from '../onnx/io.js';
 import { DataType } from '../onnx/proto.js';
-import { parse, type CommandIO } from './command.js';
+import { runCommand } from './testing.js';
 import { quantizeCommand } from './quantize.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lithe-cli-qat-'));
@@ -15,13 +15,7 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 const model = join(dir, 'ref-cnn.onnx');
 saveModel(buildArchitecture('ref-cnn', { seed: 3 }), model);
 
-async function run(argv: string[]): Promise<{ out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CommandIO = { out: (l) => out.push(l), err: (l) => err.push(l), isTTY: false };
-  await quantizeCommand.run(parse(quantizeCommand, argv), io);
-  return { out, err };
-}
+const run = (argv: string[]) => runCommand(quantizeCommand, argv).then((io) => ({ out: io.stdout, err: io.stderr }));
 
 test('qat --json: calibrates, fine-tunes one epoch, writes an int8 QDQ model and reports training and scales', async () => {
   const out = join(dir, 'ref-cnn.qat.onnx');

@@ -8,7 +8,7 @@ import { buildArchitecture } from '../models/index.js';
 import { loadModel, saveModel } from '../onnx/io.js';
 import { DataType } from '../onnx/proto.js';
 import { Tensor } from '../graph/tensor.js';
-import { parse, type CommandIO } from './command.js';
+import { runCommand } from './testing.js';
 import { quantizeCommand } from './quantize.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lithe-cli-q-'));
@@ -16,13 +16,7 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 const teacher = join(dir, 'teacher.onnx');
 saveModel(buildArchitecture('teacher', { seed: 5 }), teacher);
 
-async function run(argv: string[]): Promise<{ out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CommandIO = { out: (l) => out.push(l), err: (l) => err.push(l), isTTY: false };
-  await quantizeCommand.run(parse(quantizeCommand, argv), io);
-  return { out, err };
-}
+const run = (argv: string[]) => runCommand(quantizeCommand, argv).then((io) => ({ out: io.stdout, err: io.stderr }));
 
 test('static --json: writes an int8 model and a summary with sizes, node reasons and the kernel check', async () => {
   const out = join(dir, 't.int8.onnx');

@@ -11,7 +11,7 @@ import { FASHION_MNIST_CLASSES, sampleAt } from '../data/dataset.js';
 import { createSession } from '../runtime/session.js';
 import { imageGeometry } from '../runtime/model-input.js';
 import { softmax, topK } from './run.js';
-import { argmax, assertErrors, centroidFixture, centroidScores, lithe, litheJson, tempDir, writeNpy, type ErrorCase } from './fixtures.test.js';
+import { argmax, assertErrors, centroidFixture, centroidScores, lithe, litheJson, tempDir, writeNpy, type ErrorCase } from './testing.js';
 
 const dir = tempDir();
 

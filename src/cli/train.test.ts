@@ -4,18 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { loadModel } from '../onnx/io.js';
-import { parse } from './command.js';
-import { captureIO } from './main.js';
+import { runCommand } from './testing.js';
 import { trainCommand } from './train.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lithe-train-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function train(argv: string[]) {
-  const io = captureIO();
-  await trainCommand.run(parse(trainCommand, argv), io);
-  return io;
-}
+const train = (argv: string[]) => runCommand(trainCommand, argv);
 
 test('lithe train --augment --schedule onecycle --optimizer adamw --json: one record per epoch, a loadable model', async () => {
   const out = join(dir, 'ref-cnn.onnx');

@@ -22,7 +22,7 @@ import { Trainer } from '../train/trainer.js';
 import { compressCommand } from '../cli/compress.js';
 import { parse } from '../cli/command.js';
 import { captureIO } from '../cli/main.js';
-import { tempDir } from '../cli/fixtures.test.js';
+import { tempDir } from '../cli/testing.js';
 import type { PipelineSummary } from './report.js';
 
 /** Runs `lithe compress …` in-process as main() does (exit code, one-line user errors). */
