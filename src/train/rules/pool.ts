@@ -32,7 +32,13 @@
  *     stride-2 Slices, first maximum by strict Greater of the row maxima and within the row, the
  *     offset by Where, + base → MaxUnpool: 1.10–1.14× (a stride-2 Slice of the innermost axis took
  *     ≈ 0.5 ms for pool1, each int64 Where ≈ 0.45 ms). All were exact (bitwise equal step outputs),
- *     so the choice is speed only.
+ *     so the choice is speed only. Also measured (2026-11-25, wall ms per step, 320 steps per side
+ *     in alternating blocks): a plain forward MaxPool, then Equal(x, window max spread back by a 0/1
+ *     MatMul + Concat) · priority H·W − p (p the position in the plane), a second plain MaxPool
+ *     over [N·C, 1, H, W] picking each window's first maximum, the flat index H·W − that →
+ *     MaxUnpool: exact (weights bitwise equal after 40 Adam steps), and its kernels sum to ~2 ms
+ *     less than Indices + MaxUnpool in ORT's profile, but the step was not faster: 0.98× (1 thread)
+ *     and 1.02× (2 threads) median wall time.
  *   overlapping windows (MaxUnpool would overwrite where windows share an element):
  *     x padded with −∞ → patches [N, C, K, O] by one Gather with a constant tap table →
  *     ArgMax over K → one-hot → Where(one-hot, dy, 0) → Σ over windows as a ConvTranspose with
