@@ -39,7 +39,7 @@ export {
   type Split,
   type OpenOptions,
 } from './data/dataset.js';
-export { batches, makeBatch, stratifiedIndices, type Batch, type BatchOptions } from './data/batcher.js';
+export { batches, makeBatch, stratifiedIndices, type Batch, type BatchOptions, type Preprocess } from './data/batcher.js';
 export { readInputFile, type InputOptions, type InputTensor } from './data/input.js';
 export { decodeImage, readImageTensor, type ImageTensorOptions, type Layout } from './data/image.js';
 export { parseNpy } from './data/npy.js';

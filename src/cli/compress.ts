@@ -5,10 +5,12 @@
  */
 import { existsSync } from 'node:fs';
 import { LitheError } from '../errors.js';
+import { loadModel } from '../onnx/io.js';
 import { loadRecipe } from '../pipeline/recipe.js';
 import { renderSummary, writeOutputs } from '../pipeline/report.js';
 import { runPipeline, type PipelineOptions } from '../pipeline/run.js';
 import { flag, int, num, positionals, str, UsageError, type Command } from './command.js';
+import { inputNormalization, NORMALIZE_HELP, NORMALIZE_OPTIONS } from './run.js';
 
 export const compressCommand: Command = {
   name: 'compress',
@@ -50,6 +52,10 @@ Examples: recipes/ in the lithe package.
   --threads N       onnxruntime threads for the benchmark (default 1; 0: one per core)
   --json            print summary.json's content; no progress
 
+Input preprocessing, as MODEL was trained, for every step's training, calibration and
+evaluation batches (the models the steps write expect the same inputs):
+${NORMALIZE_HELP}
+
 Example: lithe compress teacher.onnx --recipe recipes/distill-prune-quantize.yaml --data fashion-mnist -o out/compress`,
   options: {
     recipe: { type: 'string' },
@@ -59,6 +65,7 @@ Example: lithe compress teacher.onnx --recipe recipes/distill-prune-quantize.yam
     runs: { type: 'string' },
     threads: { type: 'string' },
     json: { type: 'boolean' },
+    ...NORMALIZE_OPTIONS,
   },
   async run(args, io) {
     const [file] = positionals(args, this, ['MODEL']);
@@ -83,6 +90,7 @@ Example: lithe compress teacher.onnx --recipe recipes/distill-prune-quantize.yam
       maxDrop: maxDrop ?? recipe.maxDrop,
       runs,
       threads,
+      preprocess: inputNormalization(args, loadModel(file!), file!),
       progress: io.isTTY && !json,
       log: (line) => !json && io.err(line),
     };
@@ -98,6 +106,7 @@ Example: lithe compress teacher.onnx --recipe recipes/distill-prune-quantize.yam
       '-o',
       outDir,
       ...(maxDrop !== undefined ? ['--max-drop', String(maxDrop)] : []),
+      ...['scale', 'mean', 'std', 'layout'].flatMap((k) => (str(args, k) === undefined ? [] : [`--${k}`, str(args, k)!])),
     ].join(' ');
     const summary = writeOutputs(result, opts, command, (performance.now() - t0) / 1000);
     if (json) return io.out(JSON.stringify(summary, null, 2));

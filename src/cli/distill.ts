@@ -9,7 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { batches } from '../data/batcher.js';
+import { batches, type Preprocess } from '../data/batcher.js';
 import { openDataset, type Dataset } from '../data/dataset.js';
 import { permutation } from '../data/rng.js';
 import { distill, DISTILL_DEFAULTS } from '../distill/distill.js';
@@ -25,14 +25,15 @@ import { choice, flag, int, num, str, UsageError, type Command } from './command
 import { Progress } from '../report/progress.js';
 import { epochReporter } from './progress.js';
 import { modelOrArchitecture } from './train.js';
+import { inputNormalization, NORMALIZE_HELP, NORMALIZE_OPTIONS } from './run.js';
 
 const D = DISTILL_DEFAULTS;
 
 /** Top-1/top-5 of a model file on a dataset, through a fresh onnxruntime session. */
-async function evaluateFile(file: string | Model, ds: Dataset, threads?: number): Promise<EvalResult> {
+async function evaluateFile(file: string | Model, ds: Dataset, preprocess: Preprocess, threads?: number): Promise<EvalResult> {
   const session = await createSession(file, { threads, allowSpinning: false });
   try {
-    return await evaluate(session, batches(ds, { batchSize: 500 }), { numClasses: ds.classes.length });
+    return await evaluate(session, batches(ds, { batchSize: 500, ...preprocess }), { numClasses: ds.classes.length });
   } finally {
     await session.release();
   }
@@ -80,6 +81,10 @@ the written file.
 Defaults (T ${D.temperature}, α ${D.alpha}, ${D.optimizer} ${D.schedule} lr ${D.lr}, ${D.epochs} epochs) are the recipe measured on
 full Fashion-MNIST with lithe's teacher (src/distill/distill.ts has the numbers).
 
+Input preprocessing, one for both models (the teacher's logits are computed on the batches the
+student trains on); the student learns on these inputs, and the written model expects them:
+${NORMALIZE_HELP}
+
 Examples:
   lithe distill --teacher data/teacher/teacher.onnx --student student --data fashion-mnist -o student.onnx
   lithe distill --teacher t.onnx --student s.onnx --features features.6:pool1 --augment -o s2.onnx`,
@@ -105,6 +110,7 @@ Examples:
     threads: { type: 'string' },
     limit: { type: 'string' },
     json: { type: 'boolean' },
+    ...NORMALIZE_OPTIONS,
   },
   async run(args, io) {
     if (args.positionals.length) throw new UsageError(`lithe distill: unexpected argument '${args.positionals[0]}'`, this);
@@ -133,6 +139,7 @@ Examples:
 
     const teacher = loadModel(teacherFile);
     const student = modelOrArchitecture(studentSpec, seed);
+    const preprocess = inputNormalization(args, student, studentSpec);
     const data = str(args, 'data') ?? 'fashion-mnist';
     const [train, test] = await Promise.all([openDataset(data, { split: 'train' }), openDataset(data, { split: 'test' })]);
     const limit = int(args, 'limit', 0);
@@ -175,13 +182,14 @@ Examples:
         augment,
         seed,
         threads,
+        preprocess,
         ...epochReporter(io, { epochs, samples, json }),
       },
     });
     const seconds = (performance.now() - t0) / 1000;
     saveModel(result.model, out);
     // The figures reported are those of the written files, each in a fresh session.
-    const [final, teacherEval] = [await evaluateFile(out, test, threads), await evaluateFile(teacherFile, test, threads)];
+    const [final, teacherEval] = [await evaluateFile(out, test, preprocess, threads), await evaluateFile(teacherFile, test, preprocess, threads)];
     const summary = {
       output: out,
       teacher: teacherFile,

@@ -48,7 +48,7 @@ test('user errors name the flag or node', async () => {
   await assert.rejects(prune([f, '-o', out, '--finetune-epochs', '1']), /--finetune-epochs needs --data/);
   await assert.rejects(prune([f, '-o', out, '--method', 'taylor']), /--method taylor needs --data/);
   await assert.rejects(prune([f, '-o', out, '--structured', '--method', 'random']), /--structured ranks channels by l1, l2 or taylor/);
-  await assert.rejects(prune([f, '-o', out, '--finetune-epochs', '1', '--data', 'fashion-mnist-mini', '--mean', '0.5']), /train on pixels\/255 in NCHW/);
+  await assert.rejects(prune([f, '-o', out, '--finetune-epochs', '1', '--data', 'fashion-mnist-mini', '--mean', '0.1,0.2']), /mean has 2 values for 1 channels/);
   await assert.rejects(prune([f, '-o', f]), /would overwrite the input model/);
 });
 

@@ -144,11 +144,8 @@ Examples:
 
     const model = loadModel(file!);
     const input = modelInput(model, file!);
+    // one preprocessing for evaluation, fine-tuning and Taylor gradients: the model's own
     const norm = normalization(args, imageGeometry(input.shape));
-    // The training engine batches pixels·(1/255) in NCHW; fine-tuning or Taylor gradients on other
-    // inputs than the ones the accuracy is measured on would silently train a different model.
-    if ((epochs > 0 || method === 'taylor') && (norm.scale !== undefined || norm.mean || norm.std || norm.layout !== 'nchw'))
-      throw new UsageError('--finetune-epochs and --method taylor train on pixels/255 in NCHW; --scale, --mean, --std and an NHWC layout are for evaluation only', this);
     let test: Dataset | undefined;
     let train: Dataset | undefined;
     if (spec) {
@@ -177,6 +174,7 @@ Examples:
           schedule: choice(args, 'lr-schedule', ['constant', 'cosine'] as const, PRUNE_FINETUNE_DEFAULTS.schedule),
           seed,
           subset: limit > 0 ? permutation(train.size, seed).slice(0, Math.min(limit, train.size)) : undefined,
+          preprocess: norm,
           onStep: (s) => {
             if (s.batchInEpoch === 1) progress = new Progress('fine-tune', s.batchesPerEpoch, { enabled: io.isTTY && !json, unit: 'batches' });
             progress?.tick(1, `loss ${s.loss.toFixed(4)}`);
@@ -190,7 +188,7 @@ Examples:
     let ratio: number | undefined;
     // top-1 of the pruned model before fine-tuning (one-shot pruning with fine-tuning only)
     let prunedTop1: number | undefined;
-    const gradients = method === 'taylor' && train ? trainingGradients(train, { batches: int(args, 'taylor-batches', 4, { min: 1 }), seed }) : undefined;
+    const gradients = method === 'taylor' && train ? trainingGradients(train, { batches: int(args, 'taylor-batches', 4, { min: 1 }), seed, preprocess: norm }) : undefined;
     if (structured) {
       const targetMacs = str(args, 'target-macs') === undefined ? undefined : num(args, 'target-macs', 0.5);
       const channelMultiple = int(args, 'channel-multiple', 8, { min: 1 });

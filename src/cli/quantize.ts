@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { LitheError } from '../errors.js';
-import { batches } from '../data/batcher.js';
+import { batches, type Preprocess } from '../data/batcher.js';
 import { openDataset, type Dataset } from '../data/dataset.js';
 import type { Model } from '../graph/ir.js';
 import { loadModel, saveModel } from '../onnx/io.js';
@@ -16,6 +16,7 @@ import { writeJsonAtomically } from '../pipeline/report.js';
 import { DataType } from '../onnx/proto.js';
 import { verifyQuantized, type VerifyResult } from '../quantize/verify.js';
 import { choice, flag, int, num, positionals, str, UsageError, type Command, type Parsed } from './command.js';
+import { inputNormalization, NORMALIZE_HELP, NORMALIZE_OPTIONS } from './run.js';
 import { bytes, pct, table } from './format.js';
 import { diskSize } from '../onnx/disk-size.js';
 import { Progress } from '../report/progress.js';
@@ -89,6 +90,10 @@ Output:
   --no-keep-io-types     fp16: inputs/outputs become float16 as well
   --json                 print the summary as JSON, no progress bar
 
+Input preprocessing, as the model was trained, for the calibration, QAT and --eval batches (a
+model trained on normalised images calibrated on plain pixels/255 gets wrong activation ranges):
+${NORMALIZE_HELP}
+
 Examples:
   lithe quantize teacher.onnx -o teacher.int8.onnx --mode static --calib fashion-mnist
   lithe quantize teacher.onnx -o teacher.dyn.onnx --mode dynamic
@@ -121,6 +126,7 @@ Examples:
     epochs: { type: 'string' },
     lr: { type: 'string' },
     json: { type: 'boolean' },
+    ...NORMALIZE_OPTIONS,
   },
   async run(args, io) {
     const [file] = positionals(args, this, ['MODEL']);
@@ -143,12 +149,14 @@ Examples:
     const reportFile = str(args, 'report');
     const common = { exclude: list(args, 'exclude'), excludeOps: list(args, 'exclude-ops'), perChannel: !flag(args, 'per-tensor'), reduceRange: flag(args, 'reduce-range') };
     const input = loadModel(file!);
-    const evalSet = evalSpec ? await openEvalSet(input, evalSpec) : undefined;
+    // only a mode that feeds images needs them (and a single image input)
+    const preprocess = evalSpec || str(args, 'calib') ? inputNormalization(args, input, file!) : {};
+    const evalSet = evalSpec ? await openEvalSet(input, evalSpec, preprocess) : undefined;
     const accuracy =
       evalSet &&
       ((m: Model, label: string) => {
         const p = new Progress(`eval ${label}`, evalSet.size, { enabled: io.isTTY && !json, unit: 'samples' });
-        return datasetAccuracy(evalSet, { onBatch: (n) => p.tick(n) })(m, label).finally(() => p.finish());
+        return datasetAccuracy(evalSet, { preprocess, onBatch: (n) => p.tick(n) })(m, label).finally(() => p.finish());
       });
 
     let result: { model: Model; report: QuantizeReport | QatReport };
@@ -158,7 +166,7 @@ Examples:
     if (mode === 'static') {
       const calib = str(args, 'calib');
       if (!calib) throw new UsageError('--mode static needs --calib DATASET (the samples to measure activation ranges on)', this);
-      const feeds = calibrationFeeds(input, await openDataset(calib, { split: 'train' }), int(args, 'calib-size', 512, { min: 1 }), `--calib ${calib}`);
+      const feeds = calibrationFeeds(input, await openDataset(calib, { split: 'train' }), int(args, 'calib-size', 512, { min: 1 }), `--calib ${calib}`, preprocess);
       const passes = method === 'minmax' ? 1 : 2;
       const progress = new Progress('calibrating', passes * feeds.length, { enabled: io.isTTY && !json, unit: 'batches' });
       const staticOpts = {
@@ -204,12 +212,12 @@ Examples:
     } else if (mode === 'qat') {
       const calib = str(args, 'calib');
       if (!calib) throw new UsageError('--mode qat needs --calib DATASET (the samples the initial ranges are calibrated on)', this);
-      const feeds = calibrationFeeds(input, await openDataset(calib, { split: 'train' }), int(args, 'calib-size', 512, { min: 1 }), `--calib ${calib}`);
+      const feeds = calibrationFeeds(input, await openDataset(calib, { split: 'train' }), int(args, 'calib-size', 512, { min: 1 }), `--calib ${calib}`, preprocess);
       const train = await openDataset(str(args, 'data') ?? calib, { split: 'train' });
       const epochs = int(args, 'epochs', 1, { min: 0 });
       const bar = new Progress('QAT', Math.max(1, epochs * Math.ceil(train.size / 64)), { enabled: io.isTTY && !json, unit: 'batches' });
       const formats = { weightType: choice(args, 'weight-type', ['int8', 'uint8'] as const, 'int8'), activationType: choice(args, 'activation-type', ['uint8', 'int8'] as const, 'uint8'), symmetricActivations: flag(args, 'symmetric-activations') };
-      result = await quantizeQat(input, () => feeds, { ...common, ...formats, method, percentile, train, epochs, lr: num(args, 'lr', 1e-4), onStep: () => bar.tick() });
+      result = await quantizeQat(input, () => feeds, { ...common, ...formats, method, percentile, train, epochs, lr: num(args, 'lr', 1e-4), preprocess, onStep: () => bar.tick() });
       bar.finish();
       check = await verifyQuantized(input, result.model, feeds[0]!);
     } else if (mode === 'dynamic') {
@@ -257,10 +265,10 @@ Examples:
 };
 
 /** The test split of --eval, checked against the model's input before any work. */
-async function openEvalSet(model: Model, spec: string): Promise<Dataset> {
+async function openEvalSet(model: Model, spec: string, preprocess: Preprocess): Promise<Dataset> {
   const ds = await openDataset(spec, { split: 'test' });
   if (ds.size === 0) throw new LitheError('E_BAD_INPUT', `--eval ${spec}: the test split is empty; nothing to evaluate on`);
-  const first = batches(ds, { batchSize: 1 }).next().value!;
+  const first = batches(ds, { batchSize: 1, ...preprocess }).next().value!;
   const input = model.graph.inputs.find((v) => !v.initializer)!;
   checkFeeds(model, { [input.name]: { dtype: DataType.FLOAT, dims: first.dims, data: first.x } }, `--eval ${spec}`);
   return ds;

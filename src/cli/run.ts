@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { LitheError } from '../errors.js';
-import type { Dim } from '../graph/ir.js';
+import type { Dim, Model } from '../graph/ir.js';
 import { dtypeName, type TensorArray } from '../graph/tensor.js';
 import { loadModel } from '../onnx/io.js';
 import { DataType } from '../onnx/proto.js';
@@ -34,6 +34,11 @@ export const NORMALIZE_HELP = `  --scale S        multiply 0-255 pixels by S fir
   --mean M[,M,M]   subtract per channel (after scaling), e.g. 0.485,0.456,0.406 (default 0)
   --std S[,S,S]    divide per channel (after the mean), e.g. 0.229,0.224,0.225 (default 1)
   --layout L       nchw or nhwc (default: read from the model's input shape)`;
+
+/** The preprocessing flags for `model`'s input: layout from its shape unless --layout says otherwise. */
+export function inputNormalization(args: Parsed, model: Model, file: string): Normalization {
+  return normalization(args, imageGeometry(modelInput(model, file).shape));
+}
 
 export function normalization(args: Parsed, geometry: ImageGeometry): Normalization {
   return {

@@ -12,6 +12,7 @@ import { permutation } from '../data/rng.js';
 import { Trainer, type Schedule } from '../train/trainer.js';
 import { epochReporter } from './progress.js';
 import { choice, flag, int, num, positionals, str, UsageError, type Command } from './command.js';
+import { inputNormalization, NORMALIZE_HELP, NORMALIZE_OPTIONS } from './run.js';
 
 /** An architecture name or a model file. */
 export function modelOrArchitecture(spec: string, seed: number): Model {
@@ -49,6 +50,10 @@ on the test split after every epoch, and writes the inference model with the tra
   --limit N           train on N samples drawn with --seed (quick runs)
   --json              one JSON record per epoch on stdout, no progress bar
 
+Input preprocessing, for training and evaluation batches alike (a model trained elsewhere on
+normalised images needs its own values, e.g. PyTorch's Normalize((0.2860,), (0.3530,))):
+${NORMALIZE_HELP}
+
 Examples:
   lithe train ref-cnn --data fashion-mnist --epochs 3 -o ref-cnn.onnx
   lithe train model.onnx --data ./my-images --epochs 5 --optimizer sgd --lr 0.05 --schedule cosine -o tuned.onnx`,
@@ -69,6 +74,7 @@ Examples:
     threads: { type: 'string' },
     limit: { type: 'string' },
     json: { type: 'boolean' },
+    ...NORMALIZE_OPTIONS,
   },
   async run(args, io) {
     const [spec] = positionals(args, this, ['ARCH|MODEL.onnx']);
@@ -99,6 +105,7 @@ Examples:
       augment: flag(args, 'augment') ? { pad: int(args, 'augment-pad', 2, { min: 0 }) } : false,
       seed,
       threads: int(args, 'threads', 0) || undefined,
+      preprocess: inputNormalization(args, model, spec!),
       ...epochReporter(io, { epochs, samples, json }),
     });
     try {

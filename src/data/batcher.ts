@@ -37,6 +37,14 @@ export interface BatchOptions {
   std?: number[];
 }
 
+/**
+ * How a sample's 0–255 bytes become the model's input: layout (default NCHW), then
+ * x = (p·scale − mean[c]) / std[c] (default scale 1/255, mean 0, std 1). A model trained on
+ * normalised images (PyTorch's Normalize) must be calibrated, fine-tuned and evaluated with the
+ * same values.
+ */
+export type Preprocess = Pick<BatchOptions, 'layout' | 'scale' | 'mean' | 'std'>;
+
 /** The sample order of one pass: subset or 0..size-1, shuffled when asked. */
 export function epochOrder(ds: Dataset, opts: Pick<BatchOptions, 'shuffle' | 'seed' | 'subset'>): Uint32Array {
   let order: Uint32Array;
@@ -63,7 +71,7 @@ function perChannel(v: number[] | undefined, c: number, fallback: number, what: 
 }
 
 /** Assembles the samples `indices` into one float32 batch. */
-export function makeBatch(ds: Dataset, indices: Uint32Array, opts: Pick<BatchOptions, 'layout' | 'scale' | 'mean' | 'std'> = {}): Batch {
+export function makeBatch(ds: Dataset, indices: Uint32Array, opts: Preprocess = {}): Batch {
   const [c, h, w] = ds.sampleShape as [number, number, number];
   const hw = h * w;
   const per = sampleBytes(ds);

@@ -219,7 +219,7 @@ export async function distill(o: DistillOptions): Promise<DistillResult> {
         const t0 = performance.now();
         const total = o.subset?.length ?? o.train.size;
         let done = 0;
-        cache = await cacheTeacherLogits(runner!, o.train, classes, { indices: o.subset, onBatch: (n) => o.onCache?.((done += n), total) });
+        cache = await cacheTeacherLogits(runner!, o.train, classes, { indices: o.subset, preprocess: o.trainer.preprocess, onBatch: (n) => o.onCache?.((done += n), total) });
         cacheSeconds = (performance.now() - t0) / 1000;
         await runner!.release();
         runner = undefined;

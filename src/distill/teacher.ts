@@ -17,7 +17,7 @@ import type { GraphBuilder } from '../graph/builder.js';
 import { Node, Value, type Dim, type Model } from '../graph/ir.js';
 import { computeShapes, inferNode } from '../graph/shape-inference.js';
 import { Tensor } from '../graph/tensor.js';
-import { makeBatch } from '../data/batcher.js';
+import { makeBatch, type Preprocess } from '../data/batcher.js';
 import type { Dataset } from '../data/dataset.js';
 import { DataType } from '../onnx/proto.js';
 import { createSession, type Session } from '../runtime/session.js';
@@ -119,14 +119,14 @@ export async function cacheTeacherLogits(
   runner: TeacherRunner,
   ds: Dataset,
   classes: number,
-  opts: { indices?: Uint32Array; batch?: number; onBatch?: (n: number) => void } = {},
+  opts: { indices?: Uint32Array; batch?: number; preprocess?: Preprocess; onBatch?: (n: number) => void } = {},
 ): Promise<Float32Array> {
   const indices = opts.indices ?? Uint32Array.from({ length: ds.size }, (_, i) => i);
   const size = opts.batch ?? 500;
   const cache = new Float32Array(ds.size * classes);
   for (let start = 0; start < indices.length; start += size) {
     const idx = indices.subarray(start, Math.min(indices.length, start + size));
-    const b = makeBatch(ds, idx);
+    const b = makeBatch(ds, idx, opts.preprocess);
     const [logits] = await runner.run(b.x, b.dims);
     const d = logits!.data as Float32Array;
     if (logits!.dims[1] !== classes) throw new LitheError('E_BAD_MODEL', `teacher returned logits [${logits!.dims.join(', ')}], expected [${idx.length}, ${classes}]`);

@@ -66,6 +66,7 @@ export async function runDistill(step: RecipeStep, teacher: Model, ctx: StepCont
       schedule,
       augment: augment ? { pad: o.num('augment-pad', 2) } : false,
       seed,
+      preprocess: ctx.preprocess,
       evaluate: false,
       onStep: (s) => {
         if (s.batchInEpoch === 1) bar = new Progress(`${step.name}: epoch ${s.epoch}/${epochs}`, samples, { enabled: ctx.progress, unit: 'samples' });

@@ -7,6 +7,7 @@
  * figure is a figure of the file a user gets (DESIGN: "lithe never reports a figure it did not
  * measure").
  */
+import type { Preprocess } from '../data/batcher.js';
 import { countMacs, countParams } from '../analysis/profile.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Model } from '../graph/ir.js';
@@ -37,6 +38,8 @@ export interface MeasureOptions {
   runs: number;
   /** onnxruntime intra-op threads for the benchmark (1: an edge device's single core). */
   threads: number;
+  /** Pixels → input for the evaluation (default pixel/255, layout from the model's input). */
+  preprocess?: Preprocess;
   /** Draw progress bars (a TTY and no --json). */
   progress: boolean;
 }
@@ -47,7 +50,8 @@ export async function measureFile(file: string, label: string, opts: MeasureOpti
   const input = modelInput(model, file);
   const disk = diskSize(file, model);
   const evalBar = new Progress(`${label}: eval`, opts.test.size, { enabled: opts.progress, unit: 'samples' });
-  const r = await evaluateOnDataset(model, file, opts.test, { batch: 100, layout: imageGeometry(input.shape).layout, onBatch: (n) => evalBar.tick(n) });
+  const pre = { layout: imageGeometry(input.shape).layout, ...opts.preprocess };
+  const r = await evaluateOnDataset(model, file, opts.test, { ...pre, batch: 100, onBatch: (n) => evalBar.tick(n) });
   evalBar.finish();
   const benchBar = new Progress(`${label}: bench`, opts.runs, { enabled: opts.progress, unit: 'runs' });
   const b = await benchmark(model, {

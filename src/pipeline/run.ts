@@ -7,6 +7,7 @@
  * for inspection, and the next step starts from the last accepted model instead. Measuring
  * against the input rather than the previous stage keeps small drops from adding up unseen.
  */
+import type { Preprocess } from '../data/batcher.js';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Dataset } from '../data/dataset.js';
@@ -31,6 +32,8 @@ export interface PipelineOptions {
   /** Timed benchmark runs per stage, batch 1. */
   runs: number;
   threads: number;
+  /** Pixels → input for every step's training, calibration and evaluation (default pixel/255, NCHW). */
+  preprocess?: Preprocess;
   progress: boolean;
   log: (line: string) => void;
   /** Label of the input stage (default 'input'). */
@@ -90,7 +93,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const test = await openDatasetFor(o.data, 'test', modelInput(first, o.inputFile));
   let train: Promise<Dataset> | undefined;
   const recipeDir = o.recipe.source.startsWith('built-in') ? process.cwd() : dirname(resolve(o.recipe.source));
-  const measureOpts = { test, runs: o.runs, threads: o.threads, progress: o.progress };
+  const measureOpts = { test, runs: o.runs, threads: o.threads, preprocess: o.preprocess, progress: o.progress };
 
   const inputName = o.inputName ?? 'input';
   o.log(`${inputName}: measuring ${o.inputFile}`);
@@ -121,6 +124,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       test,
       inputFile: o.inputFile,
       resolve: (p) => resolve(recipeDir, p),
+      preprocess: o.preprocess ?? {},
       progress: o.progress,
       log: o.log,
     });

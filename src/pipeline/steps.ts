@@ -7,6 +7,7 @@
  * each, "60% unstructured (l1, global), 1 epoch fine-tuning"), and what it knows per layer:
  * sparsity after pruning.
  */
+import type { Preprocess } from '../data/batcher.js';
 import type { Dataset } from '../data/dataset.js';
 import { permutation } from '../data/rng.js';
 import type { Model } from '../graph/ir.js';
@@ -36,6 +37,8 @@ export interface StepContext {
   inputFile: string;
   /** Resolves a path written in the recipe (relative to the recipe's folder). */
   resolve(path: string): string;
+  /** Pixels → input for training, calibration and evaluation batches. */
+  preprocess: Preprocess;
   progress: boolean;
   log(line: string): void;
 }
@@ -80,6 +83,7 @@ async function finetuneOptions(step: RecipeStep, ctx: StepContext): Promise<Fine
     schedule: o.str<Schedule>('lr-schedule', PRUNE_FINETUNE_DEFAULTS.schedule),
     seed,
     subset: limit ? permutation(train.size, seed).slice(0, Math.min(limit, train.size)) : undefined,
+    preprocess: ctx.preprocess,
     onStep: (s) => {
       if (s.batchInEpoch === 1) bar = new Progress(`${step.name}: fine-tune`, s.batchesPerEpoch, { enabled: ctx.progress, unit: 'batches' });
       bar?.tick(1, `loss ${s.loss.toFixed(4)}`);
@@ -98,7 +102,7 @@ async function runPrune(step: RecipeStep, model: Model, ctx: StepContext): Promi
   const ft = await finetuneOptions(step, ctx);
   const tuned = ft ? `, ${ft.epochs} epoch${ft.epochs === 1 ? '' : 's'} fine-tuning${ft.subset ? ` on ${ft.subset.length} samples` : ''}` : ', no fine-tuning';
   const train = method === 'taylor' ? await ctx.train() : undefined;
-  const gradients = train ? trainingGradients(train, { batches: o.num('taylor-batches', 4), seed }) : undefined;
+  const gradients = train ? trainingGradients(train, { batches: o.num('taylor-batches', 4), seed, preprocess: ctx.preprocess }) : undefined;
   if (o.flag('structured')) {
     const r = pruneChannels(model, {
       ratio: sparsity,
@@ -143,7 +147,7 @@ async function runQuantize(step: RecipeStep, model: Model, ctx: StepContext): Pr
   let r: { model: Model; report: QuantizeReport };
   let sensitivity: LayerSensitivity[] | undefined;
   if (mode === 'static') {
-    const feeds = calibrationFeeds(model, await ctx.train(), o.num('calib-size', 512));
+    const feeds = calibrationFeeds(model, await ctx.train(), o.num('calib-size', 512), undefined, ctx.preprocess);
     const method = o.str<CalibrationMethod>('method', 'minmax');
     const bar = new Progress(`${step.name}: calibrate`, (method === 'minmax' ? 1 : 2) * feeds.length, { enabled: ctx.progress, unit: 'batches' });
     const opts: StaticOptions = {

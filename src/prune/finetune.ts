@@ -11,6 +11,7 @@
  * Each slice runs in its own Trainer: the masks are constants of the training graph, so a new mask
  * means a new graph, and the optimizer state (Adam moments) restarts with it.
  */
+import type { Preprocess } from '../data/batcher.js';
 import type { Model } from '../graph/ir.js';
 import type { Dataset } from '../data/dataset.js';
 import { permutation } from '../data/rng.js';
@@ -56,6 +57,8 @@ export interface FinetuneOptions {
   threads?: number;
   /** Train on these samples only (one pass = one epoch). */
   subset?: Uint32Array;
+  /** Pixels → input, as the model was trained (default pixel/255, NCHW). */
+  preprocess?: Preprocess;
   onStep?: (s: StepInfo) => void;
   onEpochEnd?: (e: EpochInfo) => void;
 }
@@ -74,6 +77,7 @@ export async function finetune(model: Model, masks: Masks | undefined, opts: Fin
     threads: opts.threads,
     trainable: (name) => !isMaskName(name),
     evaluate: false,
+    preprocess: opts.preprocess,
     onStep: opts.onStep,
     onEpochEnd: opts.onEpochEnd,
   });

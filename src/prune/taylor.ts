@@ -10,7 +10,7 @@
  * BatchNormalization runs in training mode there (batch statistics), as in a fine-tuning step.
  */
 import type { Model } from '../graph/ir.js';
-import { epochOrder, makeBatch } from '../data/batcher.js';
+import { epochOrder, makeBatch, type Preprocess } from '../data/batcher.js';
 import type { Dataset } from '../data/dataset.js';
 import { DataType } from '../onnx/proto.js';
 import { createSession } from '../runtime/session.js';
@@ -26,6 +26,8 @@ export interface GradientOptions {
   batches?: number;
   batch?: number;
   seed?: number;
+  /** Pixels → input, as the model was trained (default pixel/255, NCHW). */
+  preprocess?: Preprocess;
 }
 
 /** Gradients through the training engine on shuffled batches of `ds`. */
@@ -42,7 +44,7 @@ export function trainingGradients(ds: Dataset, opts: GradientOptions = {}): Grad
       const n = Math.min(count, Math.floor(order.length / batchSize));
       if (n === 0) throw new LitheError('E_BAD_INPUT', `${ds.name}: ${order.length} samples, fewer than one batch of ${batchSize} for Taylor gradients`);
       for (let b = 0; b < n; b++) {
-        const batch = makeBatch(ds, order.subarray(b * batchSize, (b + 1) * batchSize));
+        const batch = makeBatch(ds, order.subarray(b * batchSize, (b + 1) * batchSize), opts.preprocess);
         const feeds = { ...base };
         feeds[tg.input] = { dtype: DataType.FLOAT, dims: batch.dims, data: batch.x };
         feeds[tg.labels] = { dtype: DataType.INT64, dims: [batchSize], data: BigInt64Array.from(batch.labels, (l) => BigInt(l)) };

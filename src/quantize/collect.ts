@@ -10,7 +10,7 @@
 import { LitheError } from '../errors.js';
 import type { Model } from '../graph/ir.js';
 import { dtypeName } from '../graph/tensor.js';
-import { batches, epochOrder } from '../data/batcher.js';
+import { batches, epochOrder, type Preprocess } from '../data/batcher.js';
 import type { Dataset } from '../data/dataset.js';
 import { cloneModel } from '../onnx/io.js';
 import { DataType } from '../onnx/proto.js';
@@ -112,7 +112,7 @@ async function runPass(
  * Calibration data: the first `size` samples of a seeded shuffle of `ds`, as batches of 64
  * feeding the model's one (float) input. `label` names the data in errors (default ds.name).
  */
-export function calibrationFeeds(model: Model, ds: Dataset, size: number, label = ds.name): Feeds[] {
+export function calibrationFeeds(model: Model, ds: Dataset, size: number, label = ds.name, preprocess: Preprocess = {}): Feeds[] {
   const inputs = model.graph.inputs.filter((v) => !v.initializer);
   if (inputs.length !== 1) throw new LitheError('E_BAD_INPUT', `${label}: calibration needs a model with one input; this one has ${inputs.length}`);
   const input = inputs[0]!;
@@ -120,5 +120,5 @@ export function calibrationFeeds(model: Model, ds: Dataset, size: number, label 
     throw new LitheError('E_BAD_INPUT', `${label}: images are float32, model input '${input.name}' is not`);
   if (ds.size === 0) throw new LitheError('E_BAD_INPUT', `${label}: the train split is empty; nothing to calibrate on`);
   const subset = epochOrder(ds, { shuffle: true, seed: 0 }).subarray(0, Math.min(size, ds.size));
-  return [...batches(ds, { batchSize: 64, subset })].map((b) => ({ [input.name]: { dtype: DataType.FLOAT, dims: b.dims, data: b.x } }));
+  return [...batches(ds, { batchSize: 64, subset, ...preprocess })].map((b) => ({ [input.name]: { dtype: DataType.FLOAT, dims: b.dims, data: b.x } }));
 }

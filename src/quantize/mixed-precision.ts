@@ -12,7 +12,7 @@
  * what is returned is exactly what `--exclude` with the reported names would give. When no
  * unit is left the last model (all float units) is returned with `met: false`.
  */
-import { batches } from '../data/batcher.js';
+import { batches, type Preprocess } from '../data/batcher.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Model } from '../graph/ir.js';
 import { evaluate } from '../runtime/evaluate.js';
@@ -96,13 +96,16 @@ export async function quantizeMixedPrecision(input: Model, calibration: FeedSour
 
 /**
  * Top-1 of a model on a labelled dataset through onnxruntime (runtime/evaluate.ts), with the
- * default pixel scaling (x = pixel / 255) that calibrationFeeds uses too.
+ * preprocessing of the calibration feeds (default pixel / 255, NCHW).
  */
-export function datasetAccuracy(ds: Dataset, opts: { batchSize?: number; subset?: Uint32Array; threads?: number; onBatch?: (n: number) => void } = {}): (model: Model, label: string) => Promise<number> {
+export function datasetAccuracy(
+  ds: Dataset,
+  opts: { batchSize?: number; subset?: Uint32Array; threads?: number; preprocess?: Preprocess; onBatch?: (n: number) => void } = {},
+): (model: Model, label: string) => Promise<number> {
   return async (model, label) => {
     const session = await createSession(model, { label: `${label} on ${ds.name}`, threads: opts.threads });
     try {
-      const r = await evaluate(session, batches(ds, { batchSize: opts.batchSize ?? 64, subset: opts.subset }), { numClasses: ds.classes.length, onBatch: opts.onBatch });
+      const r = await evaluate(session, batches(ds, { batchSize: opts.batchSize ?? 64, subset: opts.subset, ...opts.preprocess }), { numClasses: ds.classes.length, onBatch: opts.onBatch });
       return r.top1;
     } finally {
       await session.release();

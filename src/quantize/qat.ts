@@ -23,6 +23,7 @@
  *
  * With zero epochs the result is static's model (the test checks it node for node in ORT outputs).
  */
+import type { Preprocess } from '../data/batcher.js';
 import { LitheError } from '../errors.js';
 import type { Model } from '../graph/ir.js';
 import { Tensor } from '../graph/tensor.js';
@@ -51,6 +52,8 @@ export interface QatOptions extends Partial<QdqOptions>, PlanOptions {
   optimizer?: OptimizerConfig;
   seed?: number;
   threads?: number;
+  /** Pixels → input for the training batches, as for the calibration feeds (default pixel/255, NCHW). */
+  preprocess?: Preprocess;
   method?: CalibrationMethod;
   percentile?: number;
   onBatch?: (p: CalibrationProgress) => void;
@@ -98,6 +101,7 @@ export async function quantizeQat(input: Model, calibration: FeedSource, opts: Q
       seed: opts.seed ?? 0,
       threads: opts.threads,
       trainable: fq.trainable,
+      preprocess: opts.preprocess,
       evaluate: !!opts.test,
       onStep: opts.onStep,
       onEpochEnd: opts.onEpochEnd,

@@ -7,6 +7,7 @@
  *   per epoch  a seeded shuffle (seed + epoch); batches of `batch`, and the final partial batch
  *              through a second session built for its size (both sizes are static graphs), so
  *              every sample is used, as PyTorch's DataLoader does by default (`dropLast` skips it)
+ *   preprocess pixels → input (layout, scale, mean, std; data/batcher.ts), for training and evaluation
  *   augment    optional: each epoch's batches are cropped/flipped on uint8 before conversion, with
  *              a stream seeded by (seed, epoch) (data/augment.ts); evaluation never augments
  *   schedules  t = 0…T−1 counts optimizer steps over the whole run, T = epochs · batches per epoch
@@ -32,7 +33,7 @@ import { LitheError } from '../errors.js';
 import type { Model } from '../graph/ir.js';
 import { Tensor } from '../graph/tensor.js';
 import { augmentSeed, Augmenter, type AugmentOptions } from '../data/augment.js';
-import { batchCount, batches, epochOrder, makeBatch, type Batch } from '../data/batcher.js';
+import { batchCount, batches, epochOrder, makeBatch, type Batch, type Preprocess } from '../data/batcher.js';
 import type { Dataset } from '../data/dataset.js';
 import { DataType } from '../onnx/proto.js';
 import { evaluate, type EvalResult } from '../runtime/evaluate.js';
@@ -55,6 +56,8 @@ export interface TrainerOptions {
   cycleMomentum?: boolean;
   /** Random crop (zero padding) and horizontal flip of training batches; `true` = pad 2, flip. */
   augment?: boolean | AugmentOptions;
+  /** Pixels → input for training and evaluation batches (default pixel/255, NCHW). */
+  preprocess?: Preprocess;
   loss?: 'cross-entropy' | 'mse' | Loss;
   labelSmoothing?: number;
   trainable?: readonly string[] | ((name: string) => boolean);
@@ -202,7 +205,7 @@ export class Trainer {
         const idx = order.subarray(i * o.batch, Math.min(order.length, (i + 1) * o.batch));
         lr = learningRate(o.schedule, o.lr, this.step, total);
         const beta1 = this.fedBeta1 ? oneCycleMomentum(this.step, total) : undefined;
-        const batch = augmenter ? { ...makeBatch(augmenter.apply(train, idx), identity(idx.length)), indices: idx } : makeBatch(train, idx);
+        const batch = augmenter ? { ...makeBatch(augmenter.apply(train, idx), identity(idx.length), o.preprocess), indices: idx } : makeBatch(train, idx, o.preprocess);
         const r = await this.trainStep(batch, lr, beta1);
         lossSum += r.loss * idx.length;
         correct += r.correct;
@@ -232,7 +235,7 @@ export class Trainer {
   async evaluate(ds: Dataset): Promise<EvalResult> {
     const session = await createSession(this.exportInference(), { label: 'evaluation', threads: this.opts.threads });
     try {
-      return await evaluate(session, batches(ds, { batchSize: 256 }), { numClasses: ds.classes.length });
+      return await evaluate(session, batches(ds, { batchSize: 256, ...this.opts.preprocess }), { numClasses: ds.classes.length });
     } finally {
       await session.release();
     }
