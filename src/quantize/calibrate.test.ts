@@ -78,6 +78,17 @@ test('entropy (KL) clips outliers of a Gaussian but keeps the bulk; keeps the fu
   assert.ok(r.max < 20);
 });
 
+test('entropy ignores the spike of exact zeros after a ReLU (black backgrounds), which pulled T into the bulk', () => {
+  // 80% exact zeros, the rest |N(0, 3)|: the bulk reaches ~10
+  const data = Float32Array.from({ length: 40000 }, (_, i) => (i % 5 ? 0 : 3 * Math.abs(rng.normal())));
+  const h = new AbsHistogram(absMax(data));
+  h.update(data);
+  const t = entropyThreshold(h, 256);
+  // with the spike counted T was 3.1 (about one σ of the bulk) against 9.8 now, of max 12.6
+  assert.ok(t > 0.5 * h.absMax, `T=${t} of max ${h.absMax}`);
+  assert.equal(h.counts[0], data.filter((x) => x < h.width).length, 'the histogram itself is left as counted');
+});
+
 test('collectRanges through ORT equals brute force over the same batches; mismatched data is a one-line error', async () => {
   const g = new GraphBuilder();
   const x = g.input('x', DataType.FLOAT, ['N', 4]);

@@ -17,6 +17,15 @@
  *               first i bins merged into L groups and spread back uniformly over each group's
  *               non-empty bins. T = the edge of the i minimising KL(P‖Q) = Σ p·log(p/q) over
  *               normalised P, Q (bins where p > 0 and q = 0 are smoothed with a tiny ε).
+ *               The first bin's count is replaced by the second's first, as NVIDIA's
+ *               pytorch-quantization does (`bins[0] = bins[1]` in its entropy calibrator): after a
+ *               ReLU most values are exactly 0 (Fashion-MNIST's black backgrounds), and zero is
+ *               exact at any threshold; left in, that spike (merged into Q's first group and spread
+ *               over its bins) pulls the KL optimum to thresholds that clip the bulk.
+ *               Measured on the trained ref-cnn (3 epochs, full test set, 512 calibration
+ *               samples): with the spike −4.11 pp top-1 (SQNR 4.5 dB against float), without it
+ *               −0.02 pp (31.0 dB), as minmax. Other spikes (a flat background normalised to a
+ *               non-zero value) still pull it: prefer minmax or percentile for such inputs.
  *   MSE         T minimising the expected squared error of quantizing the histogram:
  *               err(T) = Σ_bins count·e(center, T), e = (x − T)² when x > T (clipping), else
  *               step²/12 with step = T/(L−1) (rounding noise of a uniform grid). Candidates are
@@ -97,8 +106,10 @@ export function percentileThreshold(h: AbsHistogram, percentile: number): number
 /** TensorRT-style KL threshold; see the file header. */
 export function entropyThreshold(h: AbsHistogram, levels: number): number {
   const n = h.bins;
-  const counts = h.counts;
   if (n <= levels) return h.absMax;
+  // zero (and the values next to it) quantize exactly at any threshold: no spike at bin 0
+  const counts = Float64Array.from(h.counts);
+  counts[0] = counts[1]!;
   let bestI = n;
   let bestKl = Infinity;
   const suffix = new Float64Array(n + 1);

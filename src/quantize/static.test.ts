@@ -76,7 +76,7 @@ test('mobilenetv2: Conv+Clip(ReLU6), residual Add and GlobalAveragePool all fuse
   assert.equal((ops.get(':Clip') ?? 0) + (ops.get(':Conv') ?? 0) + (ops.get(':DequantizeLinear') ?? 0), 0, [...ops].join(' '));
 });
 
-test('every calibration method and option combination gives a working int8 model (ref-cnn)', async () => {
+test('every calibration method and option combination gives a working int8 model (ref-cnn)', async (t) => {
   const float = buildArchitecture('ref-cnn', { seed: 5 });
   const runs: [string, Parameters<typeof quantizeStatic>[2]][] = [
     ['percentile', { method: 'percentile', percentile: 99.99 }],
@@ -90,8 +90,10 @@ test('every calibration method and option combination gives a working int8 model
   for (const [label, opts] of runs) {
     const { model } = await quantizeStatic(float, source, opts);
     const { agree, sqnr } = await compare(float, model, evalSet.slice(0, 1), true);
+    t.diagnostic(`${label}: SQNR ${sqnr.toFixed(1)} dB, agreement ${agree}`);
     // exact QDQ semantics: 37-44 dB measured; entropy clips these untrained nets' activations
-    // hard (10.4 dB measured), so it only has to keep the predictions
+    // hard (10.4 dB measured: flat backgrounds give every conv output a spike at relu(bias), which
+    // pulls the KL threshold into the bulk; calibrate.ts), so it only has to keep the predictions
     const floor = label === 'entropy' ? 8 : 30;
     assert.ok(agree >= 0.9 && sqnr >= floor, `${label}: agreement ${agree}, SQNR ${sqnr.toFixed(1)} dB`);
     if (label === 'reduce-range') {
