@@ -30,7 +30,7 @@ test('reference CNN: params and MACs by hand', () => {
   const fc = 1568 * 128 + 128 * 10;
   assert.equal(macs.dense, conv + fc);
   assert.equal(macs.byKind.pool, 16 * 14 * 14 * 4 + 32 * 7 * 7 * 4);
-  assert.equal(macs.byKind.elementwise, 16 * 28 * 28 + 32 * 14 * 14 + 128); // the three ReLUs
+  assert.equal(macs.byKind.elementwise, 2 * 28 * 28 + 16 * 28 * 28 + 32 * 14 * 14 + 128); // input_norm's Sub and Div, the three ReLUs
   assert.equal(countMacs(m, { batch: 8 }).total, 8 * macs.total);
 });
 
@@ -148,7 +148,7 @@ test('profileModel: per-layer rows sum to the totals, shares add to 1, histogram
   assert.deepEqual(fc1.outputShape, [4, 128]);
   assert.equal(fc1.params, 1568 * 128 + 128);
   const hist = opHistogram(prof.layers);
-  assert.deepEqual(hist.map((h) => [h.op, h.count]), [['Conv', 2], ['Gemm', 2], ['Relu', 3], ['MaxPool', 2], ['Flatten', 1]]);
+  assert.deepEqual(hist.map((h) => [h.op, h.count]), [['Conv', 2], ['Gemm', 2], ['Relu', 3], ['MaxPool', 2], ['Sub', 1], ['Div', 1], ['Flatten', 1]]);
 });
 
 test('unknown ops are listed, not guessed', () => {

@@ -52,7 +52,7 @@ test('bad input: one-line errors naming the models, node or flag; nothing writte
   const cases: [string[], RegExp][] = [
     [['--student', five], /^teacher .*ref-cnn\.onnx has 10 classes but student .*student5\.onnx has 5$/],
     [['--student', small], /^teacher .*ref-cnn\.onnx takes input \[N, 1, 28, 28\] but student .*small\.onnx takes \[N, 1, 14, 14\]$/],
-    [['--student', 'student', '--features', 'conv9:conv1'], /^--features: unknown teacher node "conv9" in .*ref-cnn\.onnx\. Nodes: conv1, relu1, pool1, conv2, /],
+    [['--student', 'student', '--features', 'conv9:conv1'], /^--features: unknown teacher node "conv9" in .*ref-cnn\.onnx\. Nodes: input_norm.sub, input_norm, conv1, relu1, pool1, conv2, /],
     [['--student', 'student', '--features', 'pool1:pool1'], /^--features pool1:pool1: teacher node "pool1" gives \[N, 16, 14, 14\] and student node "pool1" gives \[N, 16, 13, 13\]/],
     [['--student', 'student', '--alpha', '2'], /^--alpha \(weight of the hard labels\) must be in \[0, 1\], got 2$/],
     [['--student', 'nope'], /^'nope' is neither an architecture/],

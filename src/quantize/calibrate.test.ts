@@ -4,7 +4,9 @@ import { Rng } from '../data/rng.js';
 import { GraphBuilder } from '../graph/builder.js';
 import { DataType } from '../onnx/proto.js';
 import { AbsHistogram, MinMaxCollector, clipRange, entropyThreshold, mseThreshold, percentileThreshold } from './calibrate.js';
-import { collectRanges } from './collect.js';
+import { collectRanges, inputDerived } from './collect.js';
+import { buildArchitecture } from '../models/index.js';
+import { fashionBatches } from './testing.js';
 import { computeParams, dequantizeValue, quantRange, quantizeValue } from './params.js';
 
 const rng = new Rng(5);
@@ -120,4 +122,21 @@ test('collectRanges through ORT equals brute force over the same batches; mismat
   await assert.rejects(collectRanges(model, ['mm'], () => [], { method: 'minmax' }), /calibration data is empty/);
   const ints = () => [{ x: { dtype: DataType.INT32, dims: [8, 4], data: new Int32Array(32) } }];
   await assert.rejects(collectRanges(model, ['mm'], ints, { method: 'minmax' }), /calibration data is int32, model input 'x' is float/);
+});
+
+test('histogram methods keep the MinMax range of the data input and of in-graph normalisation (ref-cnn input_norm)', async () => {
+  const m = buildArchitecture('ref-cnn', { seed: 1 });
+  assert.deepEqual([...inputDerived(m)], ['input', 'input_norm.sub', 'input_norm']);
+  const batches = await fashionBatches(10, 50, 2); // 100 real images
+  const source = () => batches.map((x) => ({ input: x }));
+  const names = ['input', 'input_norm', 'relu1'];
+  const minmax = await collectRanges(m, names, source, { method: 'minmax' });
+  // background pixels normalise to −0.81 and bright ones reach 2.02: all of it is signal
+  assert.ok(minmax.get('input_norm')!.min < -0.8 && minmax.get('input_norm')!.max > 2);
+  for (const method of ['entropy', 'percentile', 'mse'] as const) {
+    const r = await collectRanges(m, names, source, { method, percentile: 99 });
+    assert.deepEqual(r.get('input'), minmax.get('input'), method);
+    assert.deepEqual(r.get('input_norm'), minmax.get('input_norm'), method);
+    assert.ok(r.get('relu1')!.max < minmax.get('relu1')!.max, `${method} clips the activations`);
+  }
 });

@@ -30,6 +30,8 @@
  *               err(T) = Σ_bins count·e(center, T), e = (x − T)² when x > T (clipping), else
  *               step²/12 with step = T/(L−1) (rounding noise of a uniform grid). Candidates are
  *               every 8th bin edge (256 of them at the default 2048 bins).
+ *   The model's data input, and what in-graph normalisation computes from it, keep their MinMax
+ *   range under every method (collect.ts inputDerived): pixels are signal, not outliers.
  */
 
 export type CalibrationMethod = 'minmax' | 'percentile' | 'entropy' | 'mse';

@@ -8,7 +8,7 @@
  * mismatched calibration set is a one-line error and not an ORT failure deep in a run.
  */
 import { LitheError } from '../errors.js';
-import type { Model } from '../graph/ir.js';
+import type { Model, Value } from '../graph/ir.js';
 import { dtypeName } from '../graph/tensor.js';
 import { batches, epochOrder, type Preprocess } from '../data/batcher.js';
 import type { Dataset } from '../data/dataset.js';
@@ -54,6 +54,28 @@ export function checkFeeds(model: Model, feeds: Feeds, what = 'calibration data'
   }
 }
 
+/** Ops that carry the data input's values through unchanged or by a constant affine map. */
+const PASS_THROUGH = new Set(['Add', 'Sub', 'Mul', 'Div', 'Cast', 'Identity', 'Reshape', 'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze']);
+
+/**
+ * The model's data inputs and the tensors computed from them by PASS_THROUGH ops with constant
+ * other operands (in-graph normalisation, (x − μ)/σ). Histogram methods never clip these: their
+ * range is the data's own (every pixel value is signal, not an outlier, and what the first layer
+ * loses no later layer recovers), and a flat image background piles up at one value, which pulls
+ * the KL and MSE thresholds into the bulk (calibrate.ts). They keep their MinMax range.
+ */
+export function inputDerived(model: Model): Set<string> {
+  const g = model.graph;
+  const derived = new Set(g.inputs.filter((v) => !v.initializer).map((v) => v.name));
+  const constant = (v: Value) => !!v.initializer || v.producer()?.opType === 'Constant';
+  for (const n of g.nodes) {
+    if (!PASS_THROUGH.has(n.opType)) continue;
+    const ins = n.inputs.filter((v): v is Value => !!v);
+    if (ins.some((v) => derived.has(v.name)) && ins.every((v) => derived.has(v.name) || constant(v))) for (const o of n.outputs) derived.add(o.name);
+  }
+  return derived;
+}
+
 /** Ranges of the named tensors of `model` over the calibration data. */
 export async function collectRanges(model: Model, names: readonly string[], source: FeedSource, opts: CollectOptions): Promise<Map<string, Range>> {
   const copy = cloneModel(model);
@@ -69,13 +91,16 @@ export async function collectRanges(model: Model, names: readonly string[], sour
     const minmax = new Map(names.map((n) => [n, new MinMaxCollector()] as const));
     await runPass(model, session, names, source, 1, passes, opts, (name, data) => minmax.get(name)!.update(data));
     const ranges = new Map(names.map((n) => [n, minmax.get(n)!.range()] as const));
-    if (passes === 1) return ranges;
-    const hists = new Map(names.map((n) => {
+    const data = inputDerived(model);
+    const clipped = names.filter((n) => !data.has(n));
+    if (passes === 1 || clipped.length === 0) return ranges;
+    const hists = new Map(clipped.map((n) => {
       const r = ranges.get(n)!;
       return [n, new AbsHistogram(Math.max(-r.min, r.max), opts.bins ?? 2048)] as const;
     }));
-    await runPass(model, session, names, source, 2, passes, opts, (name, data) => hists.get(name)!.update(data));
-    return new Map(names.map((n) => [n, clipRange(ranges.get(n)!, hists.get(n)!, opts)] as const));
+    await runPass(model, session, clipped, source, 2, passes, opts, (name, data) => hists.get(name)!.update(data));
+    for (const n of clipped) ranges.set(n, clipRange(ranges.get(n)!, hists.get(n)!, opts));
+    return ranges;
   } finally {
     await session.release();
   }
