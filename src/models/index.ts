@@ -25,7 +25,7 @@ export interface Architecture {
 }
 
 export const ARCHITECTURES: Readonly<Record<string, Architecture>> = {
-  'ref-cnn': { name: 'ref-cnn', description: 'reference CNN, 2 conv + 2 dense, 206,922 params, 28×28×1', build: buildRefCnn },
+  'ref-cnn': { name: 'ref-cnn', description: 'reference CNN, input normalised in the graph, 2 conv + 2 dense, 206,922 params, 28×28×1', build: buildRefCnn },
   student: { name: 'student', description: 'tiny student CNN, 1 conv + 1 dense, 27,210 params, 28×28×1', build: buildStudent },
   teacher: { name: 'teacher', description: 'VGG-style teacher, 3 blocks of 2×(Conv+BN+ReLU), 585,066 params, 28×28×1', build: buildTeacher },
   mobilenetv2: { name: 'mobilenetv2', description: 'MobileNetV2 as torchvision (width, input size, classes configurable)', build: buildMobileNetV2 },
