@@ -9,17 +9,16 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { batches, type Preprocess } from '../data/batcher.js';
+import type { Preprocess } from '../data/batcher.js';
 import { openDataset, type Dataset } from '../data/dataset.js';
 import { permutation } from '../data/rng.js';
 import { distill, DISTILL_DEFAULTS } from '../distill/distill.js';
 import { parseFeatures } from '../distill/features.js';
 import { checkKdOptions } from '../distill/kd-loss.js';
 import { LitheError } from '../errors.js';
-import type { Model } from '../graph/ir.js';
 import { loadModel, saveModel } from '../onnx/io.js';
-import { evaluate, type EvalResult } from '../runtime/evaluate.js';
-import { createSession } from '../runtime/session.js';
+import { evaluateOnDataset } from '../runtime/dataset-eval.js';
+import type { EvalResult } from '../runtime/evaluate.js';
 import type { Schedule } from '../train/trainer.js';
 import { choice, flag, int, num, str, UsageError, type Command } from './command.js';
 import { Progress } from '../report/progress.js';
@@ -30,13 +29,8 @@ import { inputNormalization, NORMALIZE_HELP, NORMALIZE_OPTIONS } from './run.js'
 const D = DISTILL_DEFAULTS;
 
 /** Top-1/top-5 of a model file on a dataset, through a fresh onnxruntime session. */
-async function evaluateFile(file: string | Model, ds: Dataset, preprocess: Preprocess, threads?: number): Promise<EvalResult> {
-  const session = await createSession(file, { threads, allowSpinning: false });
-  try {
-    return await evaluate(session, batches(ds, { batchSize: 500, ...preprocess }), { numClasses: ds.classes.length });
-  } finally {
-    await session.release();
-  }
+function evaluateFile(file: string, ds: Dataset, preprocess: Preprocess, threads?: number): Promise<EvalResult> {
+  return evaluateOnDataset(loadModel(file), file, ds, { ...preprocess, batch: 500, threads });
 }
 
 export const distillCommand: Command = {

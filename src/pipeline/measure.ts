@@ -16,7 +16,6 @@ import { benchmark } from '../runtime/bench.js';
 import { evaluateOnDataset } from '../runtime/dataset-eval.js';
 import { diskSize } from '../onnx/disk-size.js';
 import { Progress } from '../report/progress.js';
-import { imageGeometry, modelInput } from '../runtime/model-input.js';
 
 export interface Measurement {
   params: number;
@@ -47,11 +46,9 @@ export interface MeasureOptions {
 /** Reads `file` back and measures it; returns the model as read, for the next step. */
 export async function measureFile(file: string, label: string, opts: MeasureOptions): Promise<{ model: Model; m: Measurement }> {
   const model = loadModel(file);
-  const input = modelInput(model, file);
   const disk = diskSize(file, model);
   const evalBar = new Progress(`${label}: eval`, opts.test.size, { enabled: opts.progress, unit: 'samples' });
-  const pre = { layout: imageGeometry(input.shape).layout, ...opts.preprocess };
-  const r = await evaluateOnDataset(model, file, opts.test, { ...pre, batch: 100, onBatch: (n) => evalBar.tick(n) });
+  const r = await evaluateOnDataset(model, file, opts.test, { ...opts.preprocess, batch: 100, onBatch: (n) => evalBar.tick(n) });
   evalBar.finish();
   const benchBar = new Progress(`${label}: bench`, opts.runs, { enabled: opts.progress, unit: 'runs' });
   const b = await benchmark(model, {

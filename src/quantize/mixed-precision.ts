@@ -12,11 +12,10 @@
  * what is returned is exactly what `--exclude` with the reported names would give. When no
  * unit is left the last model (all float units) is returned with `met: false`.
  */
-import { batches, type Preprocess } from '../data/batcher.js';
+import type { Preprocess } from '../data/batcher.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Model } from '../graph/ir.js';
-import { evaluate } from '../runtime/evaluate.js';
-import { createSession } from '../runtime/session.js';
+import { evaluateOnDataset } from '../runtime/dataset-eval.js';
 import type { FeedSource } from './collect.js';
 import { analyzeSensitivity, type SensitivityResult } from './sensitivity.js';
 import { quantizeStatic, type QuantizeReport, type StaticOptions } from './static.js';
@@ -95,20 +94,15 @@ export async function quantizeMixedPrecision(input: Model, calibration: FeedSour
 }
 
 /**
- * Top-1 of a model on a labelled dataset through onnxruntime (runtime/evaluate.ts), with the
- * preprocessing of the calibration feeds (default pixel / 255, NCHW).
+ * Top-1 of a model on a labelled dataset (runtime/dataset-eval.ts), with the preprocessing of the
+ * calibration feeds (default pixel / 255, the layout the model's input says).
  */
 export function datasetAccuracy(
   ds: Dataset,
   opts: { batchSize?: number; subset?: Uint32Array; threads?: number; preprocess?: Preprocess; onBatch?: (n: number) => void } = {},
 ): (model: Model, label: string) => Promise<number> {
   return async (model, label) => {
-    const session = await createSession(model, { label: `${label} on ${ds.name}`, threads: opts.threads });
-    try {
-      const r = await evaluate(session, batches(ds, { batchSize: opts.batchSize ?? 64, subset: opts.subset, ...opts.preprocess }), { numClasses: ds.classes.length, onBatch: opts.onBatch });
-      return r.top1;
-    } finally {
-      await session.release();
-    }
+    const r = await evaluateOnDataset(model, `${label} on ${ds.name}`, ds, { ...opts.preprocess, batch: opts.batchSize ?? 64, subset: opts.subset, threads: opts.threads, onBatch: opts.onBatch });
+    return r.top1;
   };
 }

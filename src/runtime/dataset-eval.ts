@@ -7,13 +7,14 @@
 import { LitheError } from '../errors.js';
 import type { Model } from '../graph/ir.js';
 import { openDataset, type Dataset, type Split } from '../data/dataset.js';
-import { batches } from '../data/batcher.js';
+import { batches, type Preprocess } from '../data/batcher.js';
 import { createSession } from './session.js';
 import { evaluate, type EvalResult } from './evaluate.js';
-import { describeInput, imageGeometry, modelInput, type ModelInput, type Normalization } from './model-input.js';
+import type { Layout } from '../data/image.js';
+import { describeInput, imageGeometry, modelInput, type ModelInput } from './model-input.js';
 
 /** The dataset's samples must have the shape the model takes (in the chosen layout). */
-function checkFits(ds: Dataset, input: ModelInput, layout: Normalization['layout'], modelFile: string): void {
+function checkFits(ds: Dataset, input: ModelInput, layout: Layout, modelFile: string): void {
   const [c, h, w] = ds.sampleShape as [number, number, number];
   const sample = layout === 'nhwc' ? [h, w, c] : [c, h, w];
   const shape = input.shape;
@@ -21,16 +22,19 @@ function checkFits(ds: Dataset, input: ModelInput, layout: Normalization['layout
   if (!fits) throw new LitheError('E_BAD_INPUT', `${ds.name}: samples are ${layout} [${sample.join(',')}], which does not fit input ${describeInput(input)} of ${modelFile}`);
 }
 
-export interface DatasetEvalOptions extends Normalization {
+/** Pixels → input (the layout defaults to what the model's input shape says), batching, threads. */
+export interface DatasetEvalOptions extends Preprocess {
   batch: number;
   subset?: Uint32Array;
+  threads?: number;
   onBatch?: (n: number) => void;
 }
 
 /** Evaluates a model (IR) on a dataset in one fresh onnxruntime session. */
 export async function evaluateOnDataset(model: Model, modelFile: string, ds: Dataset, opts: DatasetEvalOptions): Promise<EvalResult> {
   const input = modelInput(model, modelFile);
-  checkFits(ds, input, opts.layout, modelFile);
+  const layout = opts.layout ?? imageGeometry(input.shape).layout;
+  checkFits(ds, input, layout, modelFile);
   const count = opts.subset ? opts.subset.length : ds.size;
   let batchSize = opts.batch;
   const fixed = input.shape?.[0];
@@ -43,9 +47,9 @@ export async function evaluateOnDataset(model: Model, modelFile: string, ds: Dat
   if (typeof classes === 'number' && classes !== ds.classes.length) {
     throw new LitheError('E_BAD_INPUT', `${modelFile}: output "${model.graph.outputs[0]!.name}" has ${classes} classes, but ${ds.name} has ${ds.classes.length}`);
   }
-  const session = await createSession(model, { label: modelFile });
+  const session = await createSession(model, { label: modelFile, threads: opts.threads });
   try {
-    const data = batches(ds, { batchSize, subset: opts.subset, layout: opts.layout, scale: opts.scale, mean: opts.mean, std: opts.std });
+    const data = batches(ds, { batchSize, subset: opts.subset, layout, scale: opts.scale, mean: opts.mean, std: opts.std });
     return await evaluate(session, data, { numClasses: ds.classes.length, inputName: input.name, onBatch: opts.onBatch });
   } finally {
     await session.release();
