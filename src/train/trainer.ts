@@ -33,10 +33,11 @@ import { LitheError } from '../errors.js';
 import type { Model } from '../graph/ir.js';
 import { Tensor } from '../graph/tensor.js';
 import { augmentSeed, Augmenter, type AugmentOptions } from '../data/augment.js';
-import { batchCount, batches, epochOrder, makeBatch, type Batch, type Preprocess } from '../data/batcher.js';
+import { batchCount, epochOrder, makeBatch, type Batch, type Preprocess } from '../data/batcher.js';
 import type { Dataset } from '../data/dataset.js';
 import { DataType } from '../onnx/proto.js';
-import { evaluate, type EvalResult } from '../runtime/evaluate.js';
+import { evaluateOnDataset } from '../runtime/dataset-eval.js';
+import type { EvalResult } from '../runtime/evaluate.js';
 import { createSession, type Session, type SessionOptions } from '../runtime/session.js';
 import type { HostTensor } from '../runtime/tensors.js';
 import { cloneModel as clone } from '../onnx/io.js';
@@ -232,13 +233,8 @@ export class Trainer {
   }
 
   /** Top-1/top-5 of the current weights on a dataset, through the exported inference model. */
-  async evaluate(ds: Dataset): Promise<EvalResult> {
-    const session = await createSession(this.exportInference(), { label: 'evaluation', threads: this.opts.threads });
-    try {
-      return await evaluate(session, batches(ds, { batchSize: 256, ...this.opts.preprocess }), { numClasses: ds.classes.length });
-    } finally {
-      await session.release();
-    }
+  evaluate(ds: Dataset): Promise<EvalResult> {
+    return evaluateOnDataset(this.exportInference(), 'evaluation', ds, { ...this.opts.preprocess, batch: 256, threads: this.opts.threads });
   }
 
   /**
