@@ -11,12 +11,10 @@
  * Each slice runs in its own Trainer: the masks are constants of the training graph, so a new mask
  * means a new graph, and the optimizer state (Adam moments) restarts with it.
  */
-import type { Preprocess } from '../data/batcher.js';
 import type { Model } from '../graph/ir.js';
 import type { Dataset } from '../data/dataset.js';
 import { permutation } from '../data/rng.js';
-import type { OptimizerConfig } from '../train/optimizers.js';
-import { Trainer, type EpochInfo, type Schedule, type StepInfo } from '../train/trainer.js';
+import { Trainer, type EpochInfo, type Schedule, type StepInfo, type TrainerOptions } from '../train/trainer.js';
 import { foldMasks, isMaskName, maskParameters } from './mask-graph.js';
 import { sparsitySchedule, type ScheduleName } from './schedule.js';
 import { taylorSaliency, type GradientProvider } from './taylor.js';
@@ -48,21 +46,12 @@ export { cloneModel };
  */
 export const PRUNE_FINETUNE_DEFAULTS = { batch: 64, lr: 2e-3, schedule: 'cosine' } as const satisfies { batch: number; lr: number; schedule: Schedule };
 
-export interface FinetuneOptions {
+/** The Trainer's options (trainer.ts: defaults Adam 1e-3, constant schedule) plus the data. */
+export interface FinetuneOptions extends Pick<TrainerOptions, 'epochs' | 'batch' | 'lr' | 'schedule' | 'optimizer' | 'seed' | 'threads' | 'preprocess'> {
   train: Dataset;
   test?: Dataset;
-  epochs: number;
-  batch?: number;
-  lr?: number;
-  /** Learning-rate schedule over the fine-tuning steps (trainer.ts; default constant). */
-  schedule?: Schedule;
-  optimizer?: OptimizerConfig;
-  seed?: number;
-  threads?: number;
   /** Train on these samples only (one pass = one epoch). */
   subset?: Uint32Array;
-  /** Pixels → input, as the model was trained (default pixel/255, NCHW). */
-  preprocess?: Preprocess;
   onStep?: (s: StepInfo) => void;
   onEpochEnd?: (e: EpochInfo) => void;
 }

@@ -23,13 +23,11 @@
  *
  * With zero epochs the result is static's model (the test checks it node for node in ORT outputs).
  */
-import type { Preprocess } from '../data/batcher.js';
 import { LitheError } from '../errors.js';
 import type { Model } from '../graph/ir.js';
 import { Tensor } from '../graph/tensor.js';
 import type { Dataset } from '../data/dataset.js';
-import type { OptimizerConfig } from '../train/optimizers.js';
-import { Trainer, type EpochInfo, type StepInfo } from '../train/trainer.js';
+import { Trainer, type EpochInfo, type TrainerOptions } from '../train/trainer.js';
 import type { CalibrationMethod } from './calibrate.js';
 import type { CalibrationProgress, FeedSource } from './collect.js';
 import { quantRange } from './params.js';
@@ -38,7 +36,11 @@ import { insertQdq, type QdqOptions } from './qdq.js';
 import { fakeQuantize, freezeQat, recordFloatWeights } from './qat-graph.js';
 import { calibrate, checkQuantizable, prepareStatic, type CalibrationStats, type NodeReport } from './static.js';
 
-export interface QatOptions extends Partial<QdqOptions>, PlanOptions {
+/** The Trainer's options for the fine-tuning (trainer.ts; preprocess as for the calibration feeds), the QDQ and plan options, and: */
+export interface QatOptions
+  extends Partial<QdqOptions>,
+    PlanOptions,
+    Pick<TrainerOptions, 'batch' | 'optimizer' | 'seed' | 'threads' | 'preprocess' | 'onStep' | 'onEpochEnd'> {
   /** Training data (the train split) and, optionally, a test set evaluated after each epoch (fake-quant model). */
   train: Dataset;
   test?: Dataset;
@@ -46,19 +48,11 @@ export interface QatOptions extends Partial<QdqOptions>, PlanOptions {
   subset?: Uint32Array;
   /** Epochs of fine-tuning; 0 returns the static model. */
   epochs: number;
-  batch?: number;
   /** Default 1e-4 (fine-tuning a trained model). */
   lr?: number;
-  optimizer?: OptimizerConfig;
-  seed?: number;
-  threads?: number;
-  /** Pixels → input for the training batches, as for the calibration feeds (default pixel/255, NCHW). */
-  preprocess?: Preprocess;
   method?: CalibrationMethod;
   percentile?: number;
   onBatch?: (p: CalibrationProgress) => void;
-  onStep?: (s: StepInfo) => void | Promise<void>;
-  onEpochEnd?: (e: EpochInfo) => void | Promise<void>;
 }
 
 export interface ScaleChange {
